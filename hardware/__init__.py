@@ -1,0 +1,1 @@
+"""Export to neuromorphic boards: PyNN / SpiNNaker scripts and NIR graphs."""

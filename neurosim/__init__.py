@@ -1,0 +1,29 @@
+"""neurosim: a simulator of bio-inspired memories.
+
+The spiking core: describe a :class:`Network`, run it with a :class:`Simulator`
+on any backend (``reference``, ``numba``, ``torch``, ``brian2``), save results
+with :mod:`neurosim.io`.
+"""
+
+from neurosim.connectors import AllToAll, FixedProbability, FromList, OneToOne
+from neurosim.network import (
+    LIFParams,
+    Network,
+    PoissonSource,
+    Population,
+    Projection,
+    SpikeMonitor,
+    SpikeSourceArray,
+    StateMonitor,
+    WeightMonitor,
+)
+from neurosim.plasticity import STDP
+from neurosim.simulator import Simulator
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STDP", "AllToAll", "FixedProbability", "FromList", "LIFParams", "Network", "OneToOne",
+    "PoissonSource", "Population", "Projection", "Simulator", "SpikeMonitor", "SpikeSourceArray",
+    "StateMonitor", "WeightMonitor", "__version__",
+]

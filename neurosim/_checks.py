@@ -1,0 +1,92 @@
+"""Validation helpers: every error names the field, the value and the allowed range.
+
+``ValueError`` rather than ``assert`` so that ``python -O`` keeps the checks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def fail(field: str, value: object, allowed: str) -> None:
+    raise ValueError(f"{field} = {value!r} is not allowed: {allowed}")
+
+
+def name(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        fail(field, value, "a Python identifier (letters, digits, '_'; not starting with a digit)")
+    return value
+
+
+def finite(field: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        fail(field, value, "a finite real number")
+    v = float(value)
+    if not math.isfinite(v):
+        fail(field, value, "a finite real number (not NaN or inf)")
+    return v
+
+
+def positive(field: str, value: object, unit: str = "") -> float:
+    v = finite(field, value)
+    if v <= 0.0:
+        fail(field, value, f"> 0{(' ' + unit) if unit else ''}")
+    return v
+
+
+def non_negative(field: str, value: object, unit: str = "") -> float:
+    v = finite(field, value)
+    if v < 0.0:
+        fail(field, value, f">= 0{(' ' + unit) if unit else ''}")
+    return v
+
+
+def in_range(field: str, value: object, lo: float, hi: float) -> float:
+    v = finite(field, value)
+    if not lo <= v <= hi:
+        fail(field, value, f"in [{lo}, {hi}]")
+    return v
+
+
+def count(field: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        fail(field, value, f"an integer >= {minimum}")
+    return int(value)
+
+
+def finite_array(field: str, values: object, *, minimum: float | None = None) -> np.ndarray:
+    a = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        bad = a[~np.isfinite(a)].ravel()[0]
+        fail(field, float(bad), "finite numbers (no NaN or inf)")
+    if minimum is not None and a.size and a.min() < minimum:
+        fail(field, float(a.min()), f">= {minimum}")
+    return a
+
+
+def steps_array(field: str, values: object, minimum: int = 1) -> np.ndarray:
+    """Whole numbers of time steps, >= ``minimum``."""
+    a = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        fail(field, values, f"whole numbers of steps >= {minimum}")
+    if a.size and (np.any(a != np.round(a))):
+        bad = a[a != np.round(a)].ravel()[0]
+        fail(field, float(bad), f"a whole number of time steps >= {minimum}")
+    if a.size and a.min() < minimum:
+        fail(field, float(a.min()), f"a whole number of time steps >= {minimum}")
+    return a.astype(np.int64)
+
+
+def ms_to_steps_ceil(ms: float, dt_ms: float) -> int:
+    """ceil(ms / dt) robust to float noise (1.0 / 0.1 is 10.000000000000002)."""
+    return int(math.ceil(round(ms / dt_ms, 9)))
+
+
+def ms_to_step_nearest(times_ms: np.ndarray, dt_ms: float) -> np.ndarray:
+    """Tick of an event at time t: the nearest multiple of dt (half rounds up)."""
+    return np.floor(np.asarray(times_ms, dtype=np.float64) / dt_ms + 0.5).astype(np.int64)

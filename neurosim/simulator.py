@@ -1,0 +1,294 @@
+r"""The Simulator and the one discretization every backend implements.
+
+Time advances in ticks of ``dt`` (``Network.dt_ms``); tick ``t`` stands for time
+``t dt`` and a spike emitted during it is stamped ``t dt`` (as on SpiNNaker).
+Synaptic currents are in nA, membrane resistance :math:`R = \tau_m / c_m` in MOhm.
+Per neuron, per tick ``t`` (:math:`e_x = e^{-dt/\tau_x}`):
+
+1. input: :math:`I_e \mathrel{+}= \iota_e B_e[t],\; I_i \mathrel{+}= \iota_i B_i[t]`, with
+   :math:`\iota = (\tau_{syn}/dt)(1 - e^{-dt/\tau_{syn}})` so that one spike of weight
+   :math:`w` injects the charge :math:`w \tau_{syn}` of the continuous exponential synapse;
+2. membrane (exact for a current held over the tick), unless refractory:
+
+   .. math:: \alpha = (I_e - I_i + i_{offset}) R + v_{rest}, \qquad
+             v \leftarrow \alpha - e_m (\alpha - v)
+
+   while the refractory counter :math:`c > 0`, ``v`` is frozen and ``c`` counts down;
+3. threshold: :math:`v \ge v_{thresh}` emits a spike, :math:`v \leftarrow v_{reset}`,
+   :math:`c \leftarrow \lceil \tau_{refrac}/dt \rceil`;
+4. decay: :math:`I_e \leftarrow e_e I_e,\; I_i \leftarrow e_i I_i`.
+
+Then for the network: spike sources emit the spikes scheduled for tick ``t``;
+STDP potentiates synapses whose post spike (tick ``t - d``) reaches them now; the
+spiking neurons push their post traces; finally every spiking node, in ascending
+id and, within it, in canonical synapse order (:mod:`neurosim.compiled`), depresses
+its plastic synapses and adds their weights to the ring-buffer slot
+:math:`B[t + d]`. A spike over a synapse of delay ``d`` steps therefore reaches
+the membrane at tick ``t + d`` exactly (SpiNNaker's semantics; Brian2 takes
+``d + 1``). Ring buffers hold ``max_delay + 1`` slots per neuron and receptor.
+STDP is described in :mod:`neurosim.plasticity`.
+
+Recorded state variables are sampled at the end of each tick.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim import _checks as ck
+from neurosim import backends
+from neurosim.backends.base import Chunk, External
+from neurosim.compiled import compile_network
+from neurosim.network import (
+    STATE_VARIABLES,
+    Network,
+    PoissonSource,
+    SpikeMonitor,
+    SpikeSourceArray,
+    StateMonitor,
+    WeightMonitor,
+)
+
+Observer = Callable[["Simulator"], None]
+MAX_CHUNK_STEPS = 2000
+
+
+@dataclass(frozen=True, eq=False)
+class StateRecord:
+    """Recorded state of one StateMonitor: ``values[var]`` has shape (n_samples, len(ids))."""
+
+    times_ms: np.ndarray
+    ids: tuple[int, ...]
+    values: dict[str, np.ndarray]
+
+
+class Simulator:
+    """Runs a :class:`Network` on one backend; ``run`` continues from the current state.
+
+    ``batch_size`` > 1 (torch backend) runs independent trials at once: trial ``b``
+    draws its Poisson spikes from ``SeedSequence(seed, spawn_key=(b,))``, so trial 0
+    of a batch equals an unbatched run with the same seed.
+    """
+
+    def __init__(self, network: Network, backend: str = "numba", seed: int = 0, *,
+                 batch_size: int = 1, dtype: str = "float64", device: str | None = None) -> None:
+        if not isinstance(network, Network):
+            ck.fail("network", type(network).__name__, "a neurosim.Network")
+        ck.count("seed", seed, minimum=0)
+        ck.count("batch_size", batch_size)
+        if dtype not in ("float64", "float32"):
+            ck.fail("dtype", dtype, "'float64' or 'float32'")
+        self.network = network
+        self.seed = seed
+        self.batch_size = batch_size
+        self.backend = backend
+        self.compiled = net = compile_network(network)
+        engine_cls = backends.get(backend)
+        if batch_size > 1 and not engine_cls.supports_batch:
+            ck.fail("batch_size", batch_size, f"1 on backend {backend!r} (batches need 'torch')")
+        self._spike_targets = {m.target for m in network.monitors if isinstance(m, SpikeMonitor)}
+        record = np.zeros(net.n_nodes, bool)
+        for name in self._spike_targets:
+            record[net.slice(name)] = True
+        self._state_mons = [m for m in network.monitors if isinstance(m, StateMonitor)]
+        traced = [net.offsets[m.population][0] + i for m in self._state_mons for i in m.ids]
+        self._traced = np.array(traced, dtype=np.int64)
+        self.engine = engine_cls(net, batch_size=batch_size, record=record, traced=self._traced,
+                                 dtype=dtype, device=device)
+        self.step = 0
+        self._chunks: list[Chunk] = []
+        self._state_start: list[int] = []
+        self._weight_mons = [m for m in network.monitors if isinstance(m, WeightMonitor)]
+        self._weight_log: dict[str, list[tuple[float, np.ndarray]]] = {
+            m.projection: [] for m in self._weight_mons}
+        self._observers: list[tuple[Observer, int]] = []
+        # scheduled source spikes, per trial: sorted (tick, node) arrays
+        ticks, nodes = [], []
+        for src in network.sources:
+            if isinstance(src, SpikeSourceArray):
+                first = net.offsets[src.name][0]
+                for i, times in enumerate(src.spike_times_ms):
+                    ticks.append(ck.ms_to_step_nearest(times, net.dt_ms))
+                    nodes.append(np.full(times.size, first + i, np.int64))
+        t, n = _sorted_events(ticks, nodes)
+        self._pending = [(t.copy(), n.copy()) for _ in range(batch_size)]
+        self._poisson = [s for s in network.sources if isinstance(s, PoissonSource)]
+        self._rngs = [[np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b, k)))
+                       for k in range(len(self._poisson))] for b in range(batch_size)]
+
+    # -- inputs and observers ---------------------------------------------------------
+    @property
+    def t_ms(self) -> float:
+        return self.step * self.compiled.dt_ms
+
+    def add_spikes(self, source: str, times_ms: Sequence[float], ids: Sequence[int],
+                   trial: int | None = None) -> None:
+        """Schedule extra spikes of a SpikeSourceArray (times >= the current time)."""
+        node = self.network.node(source)
+        if not isinstance(node, SpikeSourceArray):
+            ck.fail("source", source, "the name of a SpikeSourceArray")
+        times = ck.finite_array("times_ms", times_ms).ravel()
+        idx = np.asarray(ids).ravel()
+        if times.shape != idx.shape:
+            ck.fail("ids length", idx.size, f"one id per time ({times.size})")
+        if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= node.size):
+            ck.fail("ids", idx.tolist()[:8], f"integers in [0, {node.size - 1}]")
+        ticks = ck.ms_to_step_nearest(times, self.compiled.dt_ms)
+        if ticks.size and ticks.min() < self.step:
+            ck.fail("times_ms", float(times.min()), f">= the current time ({self.t_ms} ms)")
+        trials = range(self.batch_size) if trial is None else [ck.count("trial", trial, 0)]
+        for b in trials:
+            if b >= self.batch_size:
+                ck.fail("trial", b, f"in [0, {self.batch_size - 1}]")
+            pt, pn = self._pending[b]
+            self._pending[b] = _sorted_events([pt, ticks], [pn, idx.astype(np.int64) + self.compiled.offsets[source][0]])
+
+    def add_observer(self, callback: Observer, every_steps: int = 1) -> None:
+        """Call ``callback(simulator)`` every ``every_steps`` ticks during ``run``."""
+        self._observers.append((callback, ck.count("every_steps", every_steps)))
+
+    # -- running ---------------------------------------------------------------------
+    def run(self, duration_ms: float, *, progress: bool = False) -> None:
+        """Advance by ``duration_ms`` (a whole number of steps), continuing the current state."""
+        dt = self.compiled.dt_ms
+        ck.non_negative("duration_ms", duration_ms, "ms")
+        n_total = round(duration_ms / dt)
+        if not math.isclose(n_total * dt, duration_ms, rel_tol=1e-9, abs_tol=1e-12):
+            ck.fail("duration_ms", duration_ms, f"a whole number of steps of dt = {dt} ms")
+        end = self.step + n_total
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=n_total, unit="step", desc=f"{self.backend}", leave=False)
+        try:
+            while self.step < end:
+                n = min(end - self.step, MAX_CHUNK_STEPS, self._steps_to_next_event())
+                self._advance(n)
+                if bar is not None:
+                    bar.update(n)
+                self._after_chunk()
+        finally:
+            if bar is not None:
+                bar.close()
+        self._snapshot_weights(force=True)
+
+    def _steps_to_next_event(self) -> int:
+        gaps = [k - self.step % k for _, k in self._observers]
+        for m in self._weight_mons:
+            every = max(1, round(m.every_ms / self.compiled.dt_ms))
+            gaps.append(every - self.step % every)
+        return min(gaps, default=MAX_CHUNK_STEPS)
+
+    def _advance(self, n: int) -> None:
+        t0, t1 = self.step, self.step + n
+        ticks, trials, nodes = [], [], []
+        for b in range(self.batch_size):
+            pt, pn = self._pending[b]
+            lo, hi = np.searchsorted(pt, [t0, t1])
+            ticks.append(pt[lo:hi])
+            nodes.append(pn[lo:hi])
+            trials.append(np.full(hi - lo, b, np.int64))
+            self._pending[b] = (pt[hi:], pn[hi:])
+            for rng, src in zip(self._rngs[b], self._poisson, strict=True):
+                t, i = _poisson_chunk(rng, src, self.compiled.dt_ms, t0, t1)
+                ticks.append(t)
+                nodes.append(i + self.compiled.offsets[src.name][0])
+                trials.append(np.full(t.size, b, np.int64))
+        tick = np.concatenate(ticks)
+        trial = np.concatenate(trials)
+        node = np.concatenate(nodes)
+        order = np.lexsort((node, trial, tick))
+        chunk = self.engine.advance(t0, n, External(tick[order], trial[order], node[order]))
+        self._chunks.append(chunk)
+        self._state_start.append(t0)
+        self.step = t1
+
+    def _after_chunk(self) -> None:
+        for callback, every in self._observers:
+            if self.step % every == 0:
+                callback(self)
+        self._snapshot_weights(force=False)
+
+    def _snapshot_weights(self, force: bool) -> None:
+        if not self._weight_mons:
+            return
+        w = None
+        for m in self._weight_mons:
+            every = max(1, round(m.every_ms / self.compiled.dt_ms))
+            log = self._weight_log[m.projection]
+            if (force or self.step % every == 0) and not (log and log[-1][0] == self.t_ms):
+                w = self.engine.weights() if w is None else w
+                log.append((self.t_ms, w[:, self.compiled.proj_syn[m.projection]].copy()))
+
+    # -- results ------------------------------------------------------------------------
+    def spikes(self, name: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """``(times_ms, ids)`` of a monitored population or source, sorted by time then id."""
+        if name not in self._spike_targets:
+            self.network.node(name)
+            raise ValueError(f"spikes of {name!r} were not recorded: add SpikeMonitor({name!r})")
+        start, size = self.compiled.offsets[name]
+        t = [c.spike_tick[(c.spike_trial == trial) & (c.spike_node >= start) & (c.spike_node < start + size)]
+             for c in self._chunks]
+        i = [c.spike_node[(c.spike_trial == trial) & (c.spike_node >= start) & (c.spike_node < start + size)]
+             for c in self._chunks]
+        ticks = np.concatenate(t) if t else np.zeros(0, np.int64)
+        ids = (np.concatenate(i) if i else np.zeros(0, np.int64)) - start
+        return ticks * self.compiled.dt_ms, ids
+
+    def state(self, population: str, trial: int = 0) -> StateRecord:
+        """Recorded state of the StateMonitor on ``population``."""
+        col = 0
+        for m in self._state_mons:
+            if m.population == population:
+                cols = slice(col, col + len(m.ids))
+                parts = [c.state[:, trial, cols, :] for c in self._chunks if c.state is not None]
+                data = np.concatenate(parts) if parts else np.zeros((0, len(m.ids), 3))
+                n = data.shape[0]
+                times = np.arange(self.step - n, self.step) * self.compiled.dt_ms
+                values = {v: data[:, :, STATE_VARIABLES.index(v)].copy() for v in m.variables}
+                return StateRecord(times, m.ids, values)
+            col += len(m.ids)
+        raise ValueError(f"no StateMonitor on population {population!r}")
+
+    def weights(self, projection: str, trial: int = 0) -> np.ndarray:
+        """Current weights (nA) of a projection, in its connector's order."""
+        self.network.projection(projection)
+        return self.engine.weights()[trial, self.compiled.proj_syn[projection]]
+
+    def weight_history(self, projection: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """``(times_ms, weights)`` snapshots of a WeightMonitor: shape (n_snapshots, n_synapses)."""
+        if projection not in self._weight_log:
+            raise ValueError(f"no WeightMonitor on projection {projection!r}")
+        log = self._weight_log[projection]
+        times = np.array([t for t, _ in log])
+        w = np.stack([x[trial] for _, x in log]) if log else np.zeros((0, 0))
+        return times, w
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def _sorted_events(ticks: list[np.ndarray], nodes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    t = np.concatenate(ticks).astype(np.int64) if ticks else np.zeros(0, np.int64)
+    n = np.concatenate(nodes).astype(np.int64) if nodes else np.zeros(0, np.int64)
+    order = np.lexsort((n, t))
+    return t[order], n[order]
+
+
+def _poisson_chunk(rng: np.random.Generator, src: PoissonSource, dt: float,
+                   t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bernoulli(p = rate dt) per active tick in [t0, t1); one row of draws per active tick,
+    so the stream does not depend on how a run is cut into chunks."""
+    ticks = np.arange(t0, t1)
+    times = ticks * dt
+    active = ticks[(times >= src.start_ms) & (times < src.stop_ms)]
+    if not active.size or src.rate_hz == 0.0:
+        z = np.zeros(0, np.int64)
+        return z, z.copy()
+    p = src.rate_hz * dt / 1000.0
+    rows, ids = np.nonzero(rng.random((active.size, src.size)) < p)
+    return active[rows], ids.astype(np.int64)

@@ -1,0 +1,1 @@
+"""Desktop viewer (PySide6 + pyqtgraph) of recall and forgetting."""
