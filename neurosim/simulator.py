@@ -145,7 +145,8 @@ class Simulator:
             if b >= self.batch_size:
                 ck.fail("trial", b, f"in [0, {self.batch_size - 1}]")
             pt, pn = self._pending[b]
-            self._pending[b] = _sorted_events([pt, ticks], [pn, idx.astype(np.int64) + self.compiled.offsets[source][0]])
+            first = self.compiled.offsets[source][0]
+            self._pending[b] = _sorted_events([pt, ticks], [pn, idx.astype(np.int64) + first])
 
     def add_observer(self, callback: Observer, every_steps: int = 1) -> None:
         """Call ``callback(simulator)`` every ``every_steps`` ticks during ``run``."""
