@@ -14,6 +14,8 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def fail(field: str, value: object, allowed: str) -> None:
+    if isinstance(value, np.generic):
+        value = value.item()
     raise ValueError(f"{field} = {value!r} is not allowed: {allowed}")
 
 

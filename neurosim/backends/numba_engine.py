@@ -1,0 +1,234 @@
+"""The numba engine: the default CPU backend.
+
+Same tick as :mod:`neurosim.backends.reference` (see :mod:`neurosim.simulator`),
+compiled: a whole chunk of ticks runs inside one ``@njit`` kernel. The neuron
+update is a ``prange`` loop (parallel over neurons on networks large enough to
+pay for the threads); spike delivery is event-driven over the CSR synapse rows
+of the nodes that spiked, in canonical order, so float64 results equal the
+reference engine's bit for bit. STDP potentiation walks only the incoming plastic
+synapses of neurons that spiked ``d`` ticks ago (grouped by (post, delay)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from neurosim.backends.base import NEVER, Chunk, Engine, External
+from neurosim.compiled import CompiledNetwork
+
+PARALLEL_MIN_NEURONS = 8192  # below this, thread start-up costs more than it saves
+
+
+def is_available() -> bool:
+    return True
+
+
+@njit(cache=True, parallel=True)
+def _update_parallel(ie, ii, v, refrac, spk, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset,
+                     refrac_steps, decay_e, decay_i):
+    for j in prange(v.size):
+        _update_one(j, ie, ii, v, refrac, spk, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset,
+                    refrac_steps, decay_e, decay_i)
+
+
+@njit(cache=True, inline="always")
+def _update_one(j, ie, ii, v, refrac, spk, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset,
+                refrac_steps, decay_e, decay_i):
+    if refrac[j] == 0:
+        alpha = (ie[j] - ii[j] + i_offset[j]) * r_mohm[j] + v_rest[j]
+        v[j] = alpha - decay_m[j] * (alpha - v[j])
+    else:
+        refrac[j] -= 1
+    if v[j] >= v_thresh[j]:
+        spk[j] = 1
+        v[j] = v_reset[j]
+        refrac[j] = refrac_steps[j]
+    else:
+        spk[j] = 0
+    ie[j] *= decay_e[j]
+    ii[j] *= decay_i[j]
+
+
+@njit(cache=True)
+def _advance(t0, n_steps, parallel, ext_ptr, ext_node,
+             init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps,
+             decay_e, decay_i,
+             row_ptr, syn_pre, syn_post, syn_delay, syn_inh, syn_rule, w, in_ptr, in_syn,
+             rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus,
+             v, ie, ii, refrac, buf, pre_r, pre_t, post_step, post_o, post_pos, fired, fired_cnt,
+             record, rec_tick, rec_node, n_rec0, traced, state_out, spk, nodes, counters):
+    """Run ticks t0 .. t0+n_steps-1; stop early (return steps done) if the spike record
+    buffer could overflow. counters[0] accumulates delivered synaptic events."""
+    n = v.size
+    h = buf.shape[1]
+    n_rules = tab_plus.shape[0]
+    last = tab_plus.shape[1] - 1
+    has_plastic = in_syn.size > 0
+    n_rec = n_rec0
+    cap = rec_tick.size
+    for step in range(n_steps):
+        if n_rec + nodes.size > cap:
+            return step, n_rec
+        t = t0 + step
+        slot = t % h
+        for j in range(n):
+            ie[j] += init_e[j] * buf[0, slot, j]
+            ii[j] += init_i[j] * buf[1, slot, j]
+            buf[0, slot, j] = 0.0
+            buf[1, slot, j] = 0.0
+        if parallel:
+            _update_parallel(ie, ii, v, refrac, spk, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset,
+                             refrac_steps, decay_e, decay_i)
+        else:
+            for j in range(n):
+                _update_one(j, ie, ii, v, refrac, spk, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset,
+                            refrac_steps, decay_e, decay_i)
+        n_spk = 0
+        for j in range(n):
+            if spk[j]:
+                nodes[n_spk] = j
+                n_spk += 1
+        n_nodes = n_spk
+        for e in range(ext_ptr[step], ext_ptr[step + 1]):
+            nodes[n_nodes] = ext_node[e]
+            n_nodes += 1
+
+        if has_plastic:
+            # potentiation: post spikes of tick t - d reach their synapses now
+            for d in range(1, h):
+                s_slot = (t - d) % h
+                for q in range(fired_cnt[s_slot]):
+                    j = fired[s_slot, q]
+                    for p in range(in_ptr[j * h + d], in_ptr[j * h + d + 1]):
+                        k = in_syn[p]
+                        r = syn_rule[k]
+                        i = syn_pre[k]
+                        lag = min(t - pre_t[i], last)
+                        x = pre_r[r, i] * tab_plus[r, lag]
+                        if rule_mult[r]:
+                            step_w = a_plus[r] * (w_max[r] - w[k]) * x
+                        else:
+                            step_w = a_plus[r] * x
+                        w[k] = min(w[k] + step_w, w_max[r])
+            # post traces of the neurons that spiked now
+            for q in range(n_spk):
+                j = nodes[q]
+                newest = post_pos[j]
+                lag = min(t - post_step[j, newest], last)
+                nxt = (newest + 1) % h
+                for r in range(n_rules):
+                    post_o[r, j, nxt] = post_o[r, j, newest] * tab_minus[r, lag] + 1.0
+                post_step[j, nxt] = t
+                post_pos[j] = nxt
+        fired_cnt[slot] = n_spk
+        for q in range(n_spk):
+            fired[slot, q] = nodes[q]
+
+        # delivery (with depression), in canonical order
+        for q in range(n_nodes):
+            i = nodes[q]
+            for k in range(row_ptr[i], row_ptr[i + 1]):
+                d = syn_delay[k]
+                j = syn_post[k]
+                r = syn_rule[k]
+                if r >= 0:
+                    pos = post_pos[j]
+                    idx = pos
+                    for m in range(h):
+                        idx = (pos - m) % h
+                        if post_step[j, idx] <= t - d:
+                            break
+                    lag = min(t - d - post_step[j, idx], last)
+                    y = post_o[r, j, idx] * tab_minus[r, lag]
+                    if rule_mult[r]:
+                        step_w = a_minus[r] * (w[k] - w_min[r]) * y
+                    else:
+                        step_w = a_minus[r] * y
+                    w[k] = max(w[k] - step_w, w_min[r])
+                buf[syn_inh[k], (t + d) % h, j] += w[k]
+            counters[0] += row_ptr[i + 1] - row_ptr[i]
+            if n_rules > 0:
+                lag = min(t - pre_t[i], last)
+                for r in range(n_rules):
+                    pre_r[r, i] = pre_r[r, i] * tab_plus[r, lag] + 1.0
+                pre_t[i] = t
+
+        for q in range(n_nodes):
+            if record[nodes[q]]:
+                rec_tick[n_rec] = t
+                rec_node[n_rec] = nodes[q]
+                n_rec += 1
+        for c in range(traced.size):
+            state_out[step, c, 0] = v[traced[c]]
+            state_out[step, c, 1] = ie[traced[c]]
+            state_out[step, c, 2] = ii[traced[c]]
+    return n_steps, n_rec
+
+
+class NumbaEngine(Engine):
+    name = "numba"
+
+    def __init__(self, net: CompiledNetwork, **kw) -> None:
+        super().__init__(net, **kw)
+        if self.batch_size != 1:
+            raise ValueError(f"batch_size = {self.batch_size} is not allowed: 1 on backend 'numba'")
+        if self.dtype != "float64":
+            raise ValueError(f"dtype = {self.dtype!r} is not allowed: 'float64' on backend 'numba'")
+        n, h, r = net.n_neurons, net.history, len(net.rules)
+        self.parallel = n >= PARALLEL_MIN_NEURONS
+        self.v = net.v_init.copy()
+        self.ie = np.zeros(n)
+        self.ii = np.zeros(n)
+        self.refrac = np.zeros(n, np.int64)
+        self.buf = np.zeros((2, h, n))
+        self.w = net.syn_w0.copy()
+        self.pre_r = np.zeros((r, net.n_nodes))
+        self.pre_t = np.full(net.n_nodes, NEVER, np.int64)
+        self.post_step = np.full((n, h), NEVER, np.int64)
+        self.post_o = np.zeros((r, n, h))
+        self.post_pos = np.zeros(n, np.int64)
+        self.fired = np.zeros((h, n), np.int64)
+        self.fired_cnt = np.zeros(h, np.int64)
+        self.spk = np.zeros(n, np.uint8)
+        self.nodes = np.zeros(net.n_nodes, np.int64)
+        self.counters = np.zeros(1, np.int64)
+        self.syn_inh = net.syn_inh.astype(np.int64)
+        self.record_u8 = self.record.astype(np.uint8)
+
+    def advance(self, t0: int, n_steps: int, ext: External) -> Chunk:
+        net = self.net
+        ext_ptr = np.searchsorted(ext.tick, np.arange(t0, t0 + n_steps + 1)).astype(np.int64)
+        ext_node = ext.node.astype(np.int64)
+        n_traced = self.traced.size
+        state = np.zeros((n_steps, n_traced, 3))
+        cap = max(4096, 4 * int(self.record.sum()) + 16)
+        ticks, nodes_out = [], []
+        done = 0
+        while done < n_steps:
+            rec_tick = np.empty(max(cap, self.nodes.size + 1), np.int64)
+            rec_node = np.empty_like(rec_tick)
+            steps, n_rec = _advance(
+                t0 + done, n_steps - done, self.parallel, ext_ptr[done:] - ext_ptr[done], ext_node[ext_ptr[done]:],
+                net.init_e, net.init_i, net.i_offset, net.r_mohm, net.v_rest, net.decay_m, net.v_thresh,
+                net.v_reset, net.refrac_steps, net.decay_e, net.decay_i,
+                net.row_ptr, net.syn_pre, net.syn_post, net.syn_delay, self.syn_inh, net.syn_rule, self.w,
+                net.in_ptr, net.in_syn, net.rule_mult, net.rule_a_plus, net.rule_a_minus, net.rule_w_min,
+                net.rule_w_max, net.tab_plus, net.tab_minus,
+                self.v, self.ie, self.ii, self.refrac, self.buf, self.pre_r, self.pre_t, self.post_step,
+                self.post_o, self.post_pos, self.fired, self.fired_cnt,
+                self.record_u8, rec_tick, rec_node, 0, self.traced, state[done:], self.spk, self.nodes,
+                self.counters)
+            ticks.append(rec_tick[:n_rec])
+            nodes_out.append(rec_node[:n_rec])
+            done += steps
+            cap *= 4
+        tick = np.concatenate(ticks)
+        node = np.concatenate(nodes_out)
+        return Chunk(tick, np.zeros_like(tick), node, state[:, None, :, :] if n_traced else None)
+
+    def weights(self) -> np.ndarray:
+        return self.w[None, :].copy()
+
+    def events_delivered(self) -> int:
+        return int(self.counters[0])
