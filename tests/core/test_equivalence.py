@@ -69,3 +69,17 @@ def test_numba_is_default_and_unknown_backend_lists_names() -> None:
     assert Simulator(net).backend == "numba"
     with pytest.raises(ValueError, match=r"backend = 'nest'.*reference.*numba.*torch.*brian2"):
         Simulator(net, backend="nest")
+
+
+def test_numba_parallel_update_equals_reference(reference_runs, monkeypatch) -> None:
+    """The prange neuron update (used on large networks) gives the same spikes as the serial one."""
+    from neurosim.backends import numba_engine
+
+    monkeypatch.setattr(numba_engine, "PARALLEL_MIN_NEURONS", 0)
+    sim = _run("stdp_additive", "numba")
+    assert sim.engine.parallel
+    ref = reference_runs["stdp_additive"]
+    for mon in ("e", "i"):
+        np.testing.assert_array_equal(sim.spikes(mon)[0], ref.spikes(mon)[0])
+        np.testing.assert_array_equal(sim.spikes(mon)[1], ref.spikes(mon)[1])
+    np.testing.assert_array_equal(sim.weights("ee"), ref.weights("ee"))
