@@ -296,7 +296,12 @@ class Network:
         return Connections(pre_idx, post_idx, w, d)
 
     def _check_monitors(self) -> None:
+        seen: set[tuple[str, str]] = set()
         for m in self.monitors:
+            key = (type(m).__name__, getattr(m, "population", None) or getattr(m, "projection", None) or m.target)
+            if key in seen and not isinstance(m, SpikeMonitor):
+                ck.fail(f"{key[0]}", key[1], f"at most one {key[0]} per population/projection")
+            seen.add(key)
             if isinstance(m, SpikeMonitor):
                 self.node(m.target)
             elif isinstance(m, StateMonitor):

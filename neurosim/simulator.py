@@ -228,6 +228,7 @@ class Simulator:
     # -- results ------------------------------------------------------------------------
     def spikes(self, name: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """``(times_ms, ids)`` of a monitored population or source, sorted by time then id."""
+        self._check_trial(trial)
         if name not in self._spike_targets:
             self.network.node(name)
             raise ValueError(f"spikes of {name!r} were not recorded: add SpikeMonitor({name!r})")
@@ -242,6 +243,7 @@ class Simulator:
 
     def state(self, population: str, trial: int = 0) -> StateRecord:
         """Recorded state of the StateMonitor on ``population``."""
+        self._check_trial(trial)
         col = 0
         for m in self._state_mons:
             if m.population == population:
@@ -257,17 +259,24 @@ class Simulator:
 
     def weights(self, projection: str, trial: int = 0) -> np.ndarray:
         """Current weights (nA) of a projection, in its connector's order."""
+        self._check_trial(trial)
         self.network.projection(projection)
         return self.engine.weights()[trial, self.compiled.proj_syn[projection]]
 
     def weight_history(self, projection: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """``(times_ms, weights)`` snapshots of a WeightMonitor: shape (n_snapshots, n_synapses)."""
+        self._check_trial(trial)
         if projection not in self._weight_log:
             raise ValueError(f"no WeightMonitor on projection {projection!r}")
         log = self._weight_log[projection]
         times = np.array([t for t, _ in log])
-        w = np.stack([x[trial] for _, x in log]) if log else np.zeros((0, 0))
+        n_syn = self.compiled.proj_syn[projection].size
+        w = np.stack([x[trial] for _, x in log]) if log else np.zeros((0, n_syn))
         return times, w
+
+    def _check_trial(self, trial: int) -> None:
+        if isinstance(trial, bool) or not isinstance(trial, (int, np.integer)) or not 0 <= trial < self.batch_size:
+            ck.fail("trial", trial, f"an integer in [0, {self.batch_size - 1}]")
 
     def close(self) -> None:
         self.engine.close()

@@ -162,3 +162,13 @@ def test_simulator_arguments() -> None:
         sim.add_spikes("s", [6.0], [3])
     with pytest.raises(ValueError, match=r"spikes of 'p' were not recorded"):
         sim.spikes("p")
+
+
+def test_one_state_or_weight_monitor_per_target_and_trial_range() -> None:
+    with pytest.raises(ValueError, match=r"StateMonitor = 'p' .*at most one StateMonitor"):
+        Network(populations=(Population("p", 3),), monitors=(StateMonitor("p", (0,)), StateMonitor("p", (1,))))
+    net = _net()
+    sim = Simulator(net, backend="reference")
+    sim.run(1.0)
+    with pytest.raises(ValueError, match=r"trial = 1 .*\[0, 0\]"):
+        sim.weights("c", trial=1)
