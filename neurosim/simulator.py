@@ -161,6 +161,7 @@ class Simulator:
         if not math.isclose(n_total * dt, duration_ms, rel_tol=1e-9, abs_tol=1e-12):
             ck.fail("duration_ms", duration_ms, f"a whole number of steps of dt = {dt} ms")
         end = self.step + n_total
+        self._snapshot_weights(force=False)  # includes the initial weights at t = 0
         bar = None
         if progress:
             from tqdm.auto import tqdm

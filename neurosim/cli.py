@@ -1,0 +1,146 @@
+"""``neurosim``: info, list, run, bench.
+
+The CLI is the application's entry point, so it imports the experiments layer
+(inside the commands, never at module import) although the rest of the core does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from neurosim import __version__, backends
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cmd_info(_: argparse.Namespace) -> int:
+    libs = {"reference": "numpy", "numba": "numba", "torch": "torch", "brian2": "brian2"}
+    print(f"neurosim {__version__} (Python {platform.python_version()}, numpy {_version('numpy')})")
+    print("backends:")
+    for name in backends.names():
+        ok = backends.is_available(name)
+        print(f"  {name:<10} {'available' if ok else 'unavailable':<12} {libs[name]} {_version(libs[name])}")
+    cuda = "torch not installed"
+    if backends.is_available("torch"):
+        import torch
+
+        cuda = (f"yes ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "no")
+    print(f"CUDA: {cuda}")
+    for dist in ("h5py", "PyNN", "sPyNNaker", "nir", "norse", "PySide6-Essentials", "pyqtgraph"):
+        print(f"  {dist:<19} {_version(dist)}")
+    return 0
+
+
+def cmd_list(_: argparse.Namespace) -> int:
+    from neurosim import experiments
+
+    width = max(len(n) for n in experiments.REGISTRY)
+    for e in experiments.REGISTRY.values():
+        print(f"{e.name:<{width}}  {e.summary}")
+    return 0
+
+
+def print_table(title: str, columns: list[str], rows: list[list]) -> None:
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h)) for i, h in enumerate(columns)]
+    print(title)
+    print("  ".join(str(h).ljust(w) for h, w in zip(columns, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for r in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def _fmt(x) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, list | tuple):
+        return "[" + ", ".join(_fmt(v) for v in x) + "]"
+    return str(x)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from neurosim import experiments
+
+    experiments.get(args.name)  # unknown names fail before anything is written
+    out = Path(args.out or f"results/{args.name}.h5")
+    if out.exists():
+        if not args.force:
+            print(f"error: {out} exists; pass --force to replace it", file=sys.stderr)
+            return 2
+        out.unlink()
+    outcome = experiments.run(args.name, backend=args.backend, seed=args.seed, out=out, resume=args.resume,
+                              progress=not args.quiet)
+    print_table(outcome.title, outcome.columns, outcome.rows)
+    for f in outcome.files:
+        print(f"wrote {f}")
+    return 0 if outcome.ok else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from neurosim import bench
+
+    if args.what != "core":
+        print(f"error: bench {args.what!r} is not allowed: 'core'", file=sys.stderr)
+        return 2
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    engines = tuple(args.engines.split(",")) if args.engines else bench.ENGINES
+    unknown = set(engines) - set(bench.ENGINES)
+    if unknown:
+        print(f"error: engines = {sorted(unknown)} are not allowed: any of {list(bench.ENGINES)}", file=sys.stderr)
+        return 2
+    log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
+    result = bench.bench_core(sizes=sizes, duration_ms=args.duration_ms, engines=engines, seed=args.seed, log=log)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(bench.format_table(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="neurosim", description="Simulator of bio-inspired memories.")
+    p.add_argument("--version", action="version", version=f"neurosim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="version, backends, CUDA").set_defaults(func=cmd_info)
+    sub.add_parser("list", help="the experiments").set_defaults(func=cmd_list)
+    r = sub.add_parser("run", help="run an experiment: HDF5 results, figures, summary table")
+    r.add_argument("name")
+    r.add_argument("--backend", default="numba", choices=backends.names())
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", help="HDF5 output path (default results/NAME.h5)")
+    r.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    r.add_argument("--force", action="store_true", help="replace an existing output file")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_run)
+    b = sub.add_parser("bench", help="side-by-side speed of the engines")
+    b.add_argument("what", help="'core'")
+    b.add_argument("--sizes", default="4000", help="comma-separated network sizes, e.g. 1000,4000,16000")
+    b.add_argument("--duration-ms", type=float, default=1000.0)
+    b.add_argument("--engines", help="comma-separated subset of the engines")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--json", action="store_true", help="print the results as JSON")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # bad input: one clear line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The Simulator's contracts: continuation, observers, inputs between runs, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurosim import Simulator
+from tests.core.networks import CA3_CELL, recurrent_ei
+
+
+def _all_spikes(sim: Simulator) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [sim.spikes(m) for m in sorted(sim._spike_targets)]
+
+
+def _assert_same(a: Simulator, b: Simulator) -> None:
+    for (ta, ia), (tb, ib) in zip(_all_spikes(a), _all_spikes(b), strict=True):
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_array_equal(ia, ib)
+
+
+def test_runs_continue_and_chunking_does_not_change_results() -> None:
+    net = recurrent_ei(200)
+    one = Simulator(net, backend="numba", seed=4)
+    one.run(150.0)
+    many = Simulator(net, backend="numba", seed=4)
+    calls = []
+    many.add_observer(lambda s: calls.append(s.step), every_steps=7)
+    for _ in range(3):
+        many.run(50.0)
+    _assert_same(one, many)
+    assert calls == list(range(7, 1501, 7))
+    assert one.spikes("e")[0].size > 100
+
+
+def test_seed_changes_poisson_input_and_same_seed_repeats() -> None:
+    net = recurrent_ei(200)
+    runs = []
+    for seed in (1, 1, 2):
+        sim = Simulator(net, backend="numba", seed=seed)
+        sim.run(50.0)
+        runs.append(sim.spikes("drive"))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert not np.array_equal(runs[0][0], runs[2][0])
+
+
+def test_spikes_appended_between_runs_are_delivered() -> None:
+    from neurosim import Network, OneToOne, Population, Projection, SpikeMonitor, SpikeSourceArray
+
+    net = Network(dt_ms=1.0, populations=(Population("p", 2, CA3_CELL),),
+                  sources=(SpikeSourceArray.empty("cue", 2),),
+                  projections=(Projection("c", "cue", "p", OneToOne(), weight_nA=6.0, delay_steps=1),),
+                  monitors=(SpikeMonitor("p"),))
+    sim = Simulator(net, backend="numba")
+    sim.run(10.0)
+    assert sim.spikes("p")[0].size == 0
+    sim.add_spikes("cue", [10.0, 12.0], [1, 0])
+    sim.run(10.0)
+    t, i = sim.spikes("p")
+    np.testing.assert_array_equal(t, [11.0, 13.0])
+    np.testing.assert_array_equal(i, [1, 0])
+
+
+def test_weight_history_starts_at_zero_and_follows_monitor_period() -> None:
+    from neurosim import STDP
+
+    sim = Simulator(recurrent_ei(200, STDP(w_max_nA=0.1)), backend="numba")
+    sim.run(35.0)
+    times, w = sim.weight_history("ee")
+    np.testing.assert_allclose(times, [0.0, 10.0, 20.0, 30.0, 35.0])
+    np.testing.assert_array_equal(w[0], sim.network.connections("ee").weight_nA)
+    np.testing.assert_array_equal(w[-1], sim.weights("ee"))
+
+
+def test_progress_bar_does_not_change_results(capsys) -> None:
+    net = recurrent_ei(100)
+    a = Simulator(net, backend="numba", seed=2)
+    a.run(20.0, progress=True)
+    b = Simulator(net, backend="numba", seed=2)
+    b.run(20.0)
+    _assert_same(a, b)
+
+
+@pytest.mark.parametrize("backend", ["numba", "reference"])
+def test_state_record_shapes(backend: str) -> None:
+    sim = Simulator(recurrent_ei(100), backend=backend)
+    sim.run(5.0)
+    sim.run(5.0)
+    rec = sim.state("e")
+    assert rec.ids == (0, 1, 2)
+    assert rec.values["v_mV"].shape == (100, 3)
+    np.testing.assert_allclose(rec.times_ms, np.arange(100) * 0.1)

@@ -1,0 +1,52 @@
+"""The command line: info, list, run (HDF5 + figures + table), bench (JSON), errors."""
+
+from __future__ import annotations
+
+import json
+
+from neurosim.cli import main
+from neurosim.io import read_results
+
+
+def test_info_lists_backends(capsys) -> None:
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for name in ("reference", "numba", "torch", "brian2", "CUDA:"):
+        assert name in out
+
+
+def test_list_and_unknown_experiment(capsys) -> None:
+    assert main(["list"]) == 0
+    assert "core-demo" in capsys.readouterr().out
+    assert main(["run", "no-such-thing"]) == 2
+    assert "experiment = 'no-such-thing' is not allowed" in capsys.readouterr().err
+
+
+def test_run_core_demo_writes_results_and_refuses_to_overwrite(tmp_path, capsys) -> None:
+    out = tmp_path / "demo.h5"
+    assert main(["run", "core-demo", "--out", str(out), "--quiet", "--seed", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "exc" in text and "rate (Hz)" in text
+    res = read_results(out)
+    assert res.complete and res.meta["seed"] == 3 and res.meta["backend"] == "numba"
+    assert res.spikes["exc"][0].size > 1000
+    assert res.weights["ee"][1].shape[0] == 21  # t = 0, 100, ..., 2000 ms
+    assert res.metrics["wall_time"][1] == "s"
+    assert (tmp_path / "demo_raster.png").stat().st_size > 10_000
+    assert main(["run", "core-demo", "--out", str(out), "--quiet"]) == 2
+    assert "--force" in capsys.readouterr().err
+
+
+def test_bench_json(capsys) -> None:
+    assert main(["bench", "core", "--sizes", "300", "--duration-ms", "100", "--engines", "numba,reference",
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    rows = {r["engine"]: r for r in result["rows"]}
+    assert rows["numba"]["spikes"] == rows["reference"]["spikes"] > 0  # same input, same network
+    assert rows["numba"]["events"] == rows["reference"]["events"] > 0
+    assert result["static"][0]["fraction_of_ceiling"] > 0
+
+
+def test_bench_rejects_unknown_engine(capsys) -> None:
+    assert main(["bench", "core", "--engines", "nest"]) == 2
+    assert "engines = ['nest'] are not allowed" in capsys.readouterr().err

@@ -1,0 +1,23 @@
+"""The README's scripting example runs as written."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_example_runs(tmp_path, capsys) -> None:
+    code = re.search(r"## Scripting\s+```python\n(.*?)```", README.read_text(), re.S).group(1)
+    assert 10 <= len(code.strip().splitlines()) <= 22
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        exec(compile(code, "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert "numba (array([ 4.,  7., 11.])" in out and "reference (array([ 4.,  7., 11.])" in out
+    assert (tmp_path / "results" / "example.h5").exists()
