@@ -33,6 +33,8 @@ REGISTRY: dict[str, Experiment] = {
     e.name: e for e in (
         Experiment("core-demo", "recurrent E/I network with STDP on E->E, Poisson drive, 2 s: raster + weights",
                    "neurosim.experiments.core_demo"),
+        Experiment("core-seeds", "the core demo network under several seeds, one resumable trial per seed",
+                   "neurosim.experiments.core_seeds"),
     )
 }
 

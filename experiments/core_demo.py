@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from neurosim.experiments import Outcome
 
 from neurosim import Simulator, StateMonitor, WeightMonitor
 from neurosim.bench import core_network
+from neurosim.experiments import Outcome
 from neurosim.io import save_simulation
 from neurosim.network import Network
 from neurosim.plotting import raster, weight_evolution

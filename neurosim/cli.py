@@ -73,13 +73,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     experiments.get(args.name)  # unknown names fail before anything is written
     out = Path(args.out or f"results/{args.name}.h5")
-    if out.exists():
+    if out.exists() and not args.resume:
         if not args.force:
             print(f"error: {out} exists; pass --force to replace it", file=sys.stderr)
             return 2
         out.unlink()
-    outcome = experiments.run(args.name, backend=args.backend, seed=args.seed, out=out, resume=args.resume,
-                              progress=not args.quiet)
+    try:
+        outcome = experiments.run(args.name, backend=args.backend, seed=args.seed, out=out, resume=args.resume,
+                                  progress=not args.quiet)
+    except FileExistsError as exc:  # an unfinished run without --resume, or a finished one with it
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_table(outcome.title, outcome.columns, outcome.rows)
     for f in outcome.files:
         print(f"wrote {f}")
