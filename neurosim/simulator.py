@@ -18,7 +18,8 @@ Per neuron, per tick ``t`` (:math:`e_x = e^{-dt/\tau_x}`):
    :math:`c \leftarrow \lceil \tau_{refrac}/dt \rceil`;
 4. decay: :math:`I_e \leftarrow e_e I_e,\; I_i \leftarrow e_i I_i`.
 
-Then for the network: spike sources emit the spikes scheduled for tick ``t``;
+Then for the network: spike sources emit the spikes scheduled for tick ``t`` (at
+most one per source neuron: times that round to the same tick merge);
 STDP potentiates synapses whose post spike (tick ``t - d``) reaches them now; the
 spiking neurons push their post traces; finally every spiking node, in ascending
 id and, within it, in canonical synapse order (:mod:`neurosim.compiled`), depresses
@@ -69,8 +70,8 @@ class StateRecord:
 class Simulator:
     """Runs a :class:`Network` on one backend; ``run`` continues from the current state.
 
-    ``batch_size`` > 1 (torch backend) runs independent trials at once: trial ``b``
-    draws its Poisson spikes from ``SeedSequence(seed, spawn_key=(b,))``, so trial 0
+    ``batch_size`` > 1 (torch backend) runs independent trials at once: in trial ``b``,
+    Poisson source ``k`` draws from ``SeedSequence(seed, spawn_key=(b, k))``, so trial 0
     of a batch equals an unbatched run with the same seed.
     """
 
@@ -204,7 +205,11 @@ class Simulator:
         trial = np.concatenate(trials)
         node = np.concatenate(nodes)
         order = np.lexsort((node, trial, tick))
-        chunk = self.engine.advance(t0, n, External(tick[order], trial[order], node[order]))
+        tick, trial, node = tick[order], trial[order], node[order]
+        # a source neuron, like a neuron, emits at most one spike per tick
+        keep = np.ones(tick.size, bool)
+        keep[1:] = (np.diff(tick) != 0) | (np.diff(trial) != 0) | (np.diff(node) != 0)
+        chunk = self.engine.advance(t0, n, External(tick[keep], trial[keep], node[keep]))
         self._chunks.append(chunk)
         self._state_start.append(t0)
         self.step = t1

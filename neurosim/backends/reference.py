@@ -118,11 +118,10 @@ class ReferenceEngine(Engine):
         net = self.net
         rule, post, d = net.syn_rule[k], net.syn_post[k], net.syn_delay[k]
         steps = self.post_step[post]                              # (K, h)
-        valid = steps <= (t - d)[:, None]
+        valid = steps <= (t - d)[:, None]  # at most d of the h entries are later, so one is valid
         idx = np.argmax(np.where(valid, steps, NEVER - 1), axis=1)
         s = steps[np.arange(k.size), idx]
-        lag = np.minimum(t - d - s, net.tab_minus.shape[1] - 1)
-        lag = np.where(valid.any(axis=1), lag, net.tab_minus.shape[1] - 1)
+        lag = np.minimum(t - d - s, net.tab_minus.shape[1] - 1)  # never-spiked entries give lag -> 0
         y = self.post_o[rule, post, idx] * net.tab_minus[rule, lag]
         w, w_min = self.w[k], net.rule_w_min[rule]
         mult = net.rule_mult[rule] == 1

@@ -90,3 +90,19 @@ def test_state_record_shapes(backend: str) -> None:
     assert rec.ids == (0, 1, 2)
     assert rec.values["v_mV"].shape == (100, 3)
     np.testing.assert_allclose(rec.times_ms, np.arange(100) * 0.1)
+
+
+def test_duplicate_source_times_merge_into_one_spike() -> None:
+    from neurosim import Network, OneToOne, Population, Projection, SpikeMonitor, SpikeSourceArray
+
+    net = Network(dt_ms=1.0, populations=(Population("p", 1, CA3_CELL),),
+                  sources=(SpikeSourceArray("s", ([3.0, 3.2],)),),  # both round to tick 3
+                  projections=(Projection("c", "s", "p", OneToOne(), weight_nA=2.0, delay_steps=1),),
+                  monitors=(SpikeMonitor("s"), SpikeMonitor("p")))
+    for backend in ("reference", "numba"):
+        sim = Simulator(net, backend=backend)
+        sim.add_spikes("s", [3.0], [0])
+        sim.run(10.0)
+        np.testing.assert_array_equal(sim.spikes("s")[0], [3.0])
+        assert sim.spikes("p")[0].size == 0  # 2 nA once: 1.8 mV, subthreshold; three times would fire
+        assert sim.engine.events_delivered() == 1
