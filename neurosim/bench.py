@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from neurosim.backends.base import External
 from neurosim.compiled import CompiledNetwork, compile_network
 from neurosim.connectors import FixedProbability
 from neurosim.network import LIFParams, Network, PoissonSource, Population, Projection, SpikeMonitor
@@ -107,19 +106,10 @@ def _run_simulator(net: Network, backend: str, duration_ms: float, seed: int, **
     return row, sim
 
 
-def _external_from(sim: Simulator) -> External:
-    """The source spikes a Simulator run consumed, as one External (for Brian2 standalone)."""
-    ticks, nodes = _neurons_spikes(sim)
-    src = nodes >= sim.compiled.n_neurons
-    order = np.lexsort((nodes[src], ticks[src]))
-    t, i = ticks[src][order], nodes[src][order]
-    return External(t, np.zeros_like(t), i)
-
-
 def static_delivery(n: int, duration_ms: float, seed: int, repeats: int = 3) -> dict:
     """numba's delivery kernel replaying the static network's recorded spikes, against the
     streaming ceiling: the same synapse table streamed once in order into the same buffer."""
-    from neurosim.backends.numba_engine import deliver_replay, pack_synapses, stream_table
+    from neurosim.backends.numba_engine import deliver_replay, pack_synapses, row_plastic, stream_table
 
     net = core_network(n, stdp=False)
     sim = Simulator(net, backend="numba", seed=seed)
@@ -132,13 +122,14 @@ def static_delivery(n: int, duration_ms: float, seed: int, repeats: int = 3) -> 
     buf = np.zeros((2, c.history, c.n_neurons))
     rec_f = pack_synapses(c)
     rec_i = rec_f.view(np.int64)
-    deliver_replay(ptr[:2], nodes, c.row_ptr, rec_i, rec_f, c.syn_rule, buf)  # compile
+    plastic = row_plastic(c)
+    deliver_replay(ptr[:2], nodes, c.row_ptr, plastic, rec_i, rec_f, c.syn_rule, buf)  # compile
     stream_table(rec_i, rec_f, buf, 1)
     best_d = best_s = float("inf")
     passes = max(1, int(round(_events(c, nodes) / max(c.n_synapses, 1))))
     for _ in range(repeats):  # interleaved, best of: both see the same machine state
         t0 = time.perf_counter()
-        events = deliver_replay(ptr, nodes, c.row_ptr, rec_i, rec_f, c.syn_rule, buf)
+        events = deliver_replay(ptr, nodes, c.row_ptr, plastic, rec_i, rec_f, c.syn_rule, buf)
         t1 = time.perf_counter()
         stream_table(rec_i, rec_f, buf, passes)
         t2 = time.perf_counter()
@@ -159,7 +150,6 @@ def bench_core(sizes: tuple[int, ...] = (4000,), duration_ms: float = 1000.0, en
     for n in sizes:
         net = core_network(n)
         log(f"N = {n}: {sum(net.connections(p.name).pre.size for p in net.projections):,} synapses")
-        numba_sim = None
         for engine in engines:
             lib = engine.split("-")[0]
             if not backends.is_available(lib):
@@ -170,16 +160,12 @@ def bench_core(sizes: tuple[int, ...] = (4000,), duration_ms: float = 1000.0, en
                 continue
             log(f"  {engine} ...")
             if engine == "brian2-cpp_standalone":
-                if numba_sim is None:
-                    _, numba_sim = _run_simulator(net, "numba", duration_ms, seed)
-                row = _brian2_standalone(net, numba_sim, duration_ms)
+                row = _brian2_standalone(net, duration_ms, seed)
             else:
                 backend = "brian2" if engine == "brian2-runtime" else engine
                 kw = {"dtype": "float32"} if engine == "torch" else {}
                 row, sim = _run_simulator(net, backend, duration_ms, seed, **kw)
                 row.engine = engine + (" (float32)" if engine == "torch" else "")
-                if engine == "numba":
-                    numba_sim = sim
             rows.append(row)
             log(f"    setup {row.setup_s:.2f} s, sim {row.sim_s:.3f} s, {row.spikes} spikes, "
                 f"{row.events_per_s / 1e6:.1f} M events/s")
@@ -197,20 +183,21 @@ def net_neurons(net: Network) -> int:
     return sum(p.size for p in net.populations)
 
 
-def _brian2_standalone(net: Network, ref: Simulator, duration_ms: float) -> Row:
+def _brian2_standalone(net: Network, duration_ms: float, seed: int) -> Row:
+    """Brian2's cpp_standalone on the same network and the same input spikes."""
     from neurosim.backends import brian2_engine
 
-    ext = _external_from(ref)
+    ext = Simulator(net, backend="reference", seed=seed).draw_inputs(duration_ms)
+    c = compile_network(net)
     with tempfile.TemporaryDirectory() as tmp:
-        out = brian2_engine.run_standalone(compile_network(net), duration_ms, ext, directory=tmp)
+        out = brian2_engine.run_standalone(c, duration_ms, ext, directory=tmp)
     nodes = out["spike_node"]
-    c = ref.compiled
-    all_nodes = np.concatenate([nodes, ext.node])
-    ev = _events(c, all_nodes)
-    spikes = int(np.sum(nodes < c.n_neurons))
+    neurons = nodes[nodes < c.n_neurons]  # recorded source spikes are the input itself
+    ev = _events(c, np.concatenate([neurons, ext.node]))
+    setup = out["build_s"] + out["codegen_s"] + out["compile_s"]
     sim_s = out["sim_s"]
-    return Row(c.n_neurons, "brian2-cpp_standalone", out["setup_s"], sim_s, spikes, ev, ev / sim_s,
-               duration_ms / 1000.0 / sim_s)
+    return Row(c.n_neurons, "brian2-cpp_standalone", setup, sim_s, int(neurons.size), ev, ev / sim_s,
+               duration_ms / 1000.0 / sim_s, note=f"binary wall {out['run_s']:.3f} s")
 
 
 def machine() -> str:

@@ -118,8 +118,9 @@ class Simulator:
         t, n = _sorted_events(ticks, nodes)
         self._pending = [(t.copy(), n.copy()) for _ in range(batch_size)]
         self._poisson = [s for s in network.sources if isinstance(s, PoissonSource)]
-        self._rngs = [[np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b, k)))
-                       for k in range(len(self._poisson))] for b in range(batch_size)]
+        self._poisson_streams = [
+            [PoissonStream(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b, k))), src, net.dt_ms)
+             for k, src in enumerate(self._poisson)] for b in range(batch_size)]
 
     # -- inputs and observers ---------------------------------------------------------
     @property
@@ -187,7 +188,14 @@ class Simulator:
         return min(gaps, default=MAX_CHUNK_STEPS)
 
     def _advance(self, n: int) -> None:
-        t0, t1 = self.step, self.step + n
+        t0 = self.step
+        chunk = self.engine.advance(t0, n, self._take_inputs(t0, t0 + n))
+        self._chunks.append(chunk)
+        self._state_start.append(t0)
+        self.step = t0 + n
+
+    def _take_inputs(self, t0: int, t1: int) -> External:
+        """Source spikes of ticks [t0, t1), all trials: scheduled ones and Poisson draws."""
         ticks, trials, nodes = [], [], []
         for b in range(self.batch_size):
             pt, pn = self._pending[b]
@@ -196,10 +204,10 @@ class Simulator:
             nodes.append(pn[lo:hi])
             trials.append(np.full(hi - lo, b, np.int64))
             self._pending[b] = (pt[hi:], pn[hi:])
-            for rng, src in zip(self._rngs[b], self._poisson, strict=True):
-                t, i = _poisson_chunk(rng, src, self.compiled.dt_ms, t0, t1)
+            for stream in self._poisson_streams[b]:
+                t, i = stream.take(t0, t1)
                 ticks.append(t)
-                nodes.append(i + self.compiled.offsets[src.name][0])
+                nodes.append(i + self.compiled.offsets[stream.src.name][0])
                 trials.append(np.full(t.size, b, np.int64))
         tick = np.concatenate(ticks)
         trial = np.concatenate(trials)
@@ -209,10 +217,14 @@ class Simulator:
         # a source neuron, like a neuron, emits at most one spike per tick
         keep = np.ones(tick.size, bool)
         keep[1:] = (np.diff(tick) != 0) | (np.diff(trial) != 0) | (np.diff(node) != 0)
-        chunk = self.engine.advance(t0, n, External(tick[keep], trial[keep], node[keep]))
-        self._chunks.append(chunk)
-        self._state_start.append(t0)
-        self.step = t1
+        return External(tick[keep], trial[keep], node[keep])
+
+    def draw_inputs(self, duration_ms: float) -> External:
+        """The source spikes of the next ``duration_ms`` exactly as ``run`` would feed them to
+        the engine, for handing a whole run to another simulator (Brian2's cpp_standalone).
+        Consumes them: use a fresh Simulator for this, not one you go on running."""
+        n = round(ck.non_negative("duration_ms", duration_ms, "ms") / self.compiled.dt_ms)
+        return self._take_inputs(self.step, self.step + n)
 
     def _after_chunk(self) -> None:
         for callback, every in self._observers:
@@ -295,16 +307,43 @@ def _sorted_events(ticks: list[np.ndarray], nodes: list[np.ndarray]) -> tuple[np
     return t[order], n[order]
 
 
-def _poisson_chunk(rng: np.random.Generator, src: PoissonSource, dt: float,
-                   t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bernoulli(p = rate dt) per active tick in [t0, t1); one row of draws per active tick,
-    so the stream does not depend on how a run is cut into chunks."""
-    ticks = np.arange(t0, t1)
-    times = ticks * dt
-    active = ticks[(times >= src.start_ms) & (times < src.stop_ms)]
-    if not active.size or src.rate_hz == 0.0:
-        z = np.zeros(0, np.int64)
-        return z, z.copy()
-    p = src.rate_hz * dt / 1000.0
-    rows, ids = np.nonzero(rng.random((active.size, src.size)) < p)
-    return active[rows], ids.astype(np.int64)
+class PoissonStream:
+    """The spikes of one PoissonSource in one trial: Bernoulli(p = rate dt) per step and neuron.
+
+    Drawn in blocks of ``BLOCK`` steps aligned to absolute ticks: a block of
+    B x size independent Bernoulli(p) cells is a Binomial(B size, p) number of spikes
+    placed on a uniformly random subset of the cells, which costs O(spikes) instead
+    of O(B size) uniforms. Blocks are consumed in order, so the spikes do not depend
+    on how a run is cut into chunks.
+    """
+
+    BLOCK = 1024
+
+    def __init__(self, rng: np.random.Generator, src: PoissonSource, dt_ms: float) -> None:
+        self.rng, self.src, self.dt = rng, src, dt_ms
+        self.p = src.rate_hz * dt_ms / 1000.0
+        self.next_block = 0
+        self.ticks = np.zeros(0, np.int64)
+        self.ids = np.zeros(0, np.int64)
+
+    def take(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes with ticks in [t0, t1) (calls must follow each other in time)."""
+        while self.next_block < t1:
+            self._draw_block()
+        lo, hi = np.searchsorted(self.ticks, [t0, t1])
+        out = self.ticks[lo:hi], self.ids[lo:hi]
+        self.ticks, self.ids = self.ticks[hi:], self.ids[hi:]
+        return out
+
+    def _draw_block(self) -> None:
+        start, size = self.next_block, self.src.size
+        self.next_block += self.BLOCK
+        cells = self.BLOCK * size
+        count = self.rng.binomial(cells, self.p) if self.p > 0 else 0
+        flat = np.sort(self.rng.choice(cells, size=count, replace=False)) if count else np.zeros(0, np.int64)
+        ticks = start + flat // size
+        ids = flat % size
+        times = ticks * self.dt
+        keep = (times >= self.src.start_ms) & (times < self.src.stop_ms)
+        self.ticks = np.concatenate([self.ticks, ticks[keep]])
+        self.ids = np.concatenate([self.ids, ids[keep].astype(np.int64)])

@@ -33,7 +33,8 @@ def is_available() -> bool:
 
 def _update_neurons(ie, ii, v, refrac, spk, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset,
                     refrac_steps, decay_e, decay_i):
-    """Steps 2-4 of the tick for every neuron (one source, compiled serial and parallel)."""
+    """Steps 2-4 of the tick for every neuron (one source, compiled serial and parallel).
+    Step 1 (input) stays a separate loop in the caller: on its own it vectorises."""
     for j in prange(v.size):
         if refrac[j] == 0:
             alpha = (ie[j] - ii[j] + i_offset[j]) * r_mohm[j] + v_rest[j]
@@ -55,8 +56,8 @@ _update_parallel = njit(cache=True, parallel=True)(_update_neurons)
 
 
 @njit(cache=True)
-def _deliver(t, nodes, n_nodes, row_ptr, rec_i, rec_f, syn_rule, rule_mult, a_minus, w_min, tab_plus, tab_minus,
-             buf, pre_r, pre_t, post_step, post_o, post_pos):
+def _deliver(t, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_minus, w_min, tab_plus,
+             tab_minus, buf, pre_r, pre_t, post_step, post_o, post_pos):
     """Step "delivery" of the tick: every spiking node, in order, depresses its plastic
     synapses, adds each weight to ring-buffer slot (t + d) mod h, and updates its pre traces.
     Returns the number of synaptic events."""
@@ -67,6 +68,15 @@ def _deliver(t, nodes, n_nodes, row_ptr, rec_i, rec_f, syn_rule, rule_mult, a_mi
     events = 0
     for q in range(n_nodes):
         i = nodes[q]
+        events += row_ptr[i + 1] - row_ptr[i]
+        if not row_plastic[i]:  # the common case, kept free of the STDP branch
+            for k in range(row_ptr[i], row_ptr[i + 1]):
+                m = rec_i[k, 0]
+                slot = t_slot + ((m >> 32) & 0xFFFF)
+                if slot >= h:
+                    slot -= h
+                buf[(m >> 48) & 1, slot, m & 0xFFFFFFFF] += rec_f[k, 1]
+            continue
         for k in range(row_ptr[i], row_ptr[i + 1]):
             m = rec_i[k, 0]
             d = (m >> 32) & 0xFFFF
@@ -91,7 +101,6 @@ def _deliver(t, nodes, n_nodes, row_ptr, rec_i, rec_f, syn_rule, rule_mult, a_mi
             if slot >= h:
                 slot -= h
             buf[(m >> 48) & 1, slot, j] += rec_f[k, 1]
-        events += row_ptr[i + 1] - row_ptr[i]
         if n_rules > 0:
             lag = min(t - pre_t[i], last)
             for r in range(n_rules):
@@ -101,7 +110,7 @@ def _deliver(t, nodes, n_nodes, row_ptr, rec_i, rec_f, syn_rule, rule_mult, a_mi
 
 
 @njit(cache=True)
-def deliver_replay(ptr, spiking, row_ptr, rec_i, rec_f, syn_rule, buf):
+def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, syn_rule, buf):
     """Delivery alone over recorded spikes (tick k: spiking[ptr[k]:ptr[k+1]]) on static
     synapses: the benchmark's measure of the engine's own delivery code."""
     none_i = np.zeros(0, np.int8)
@@ -115,8 +124,8 @@ def deliver_replay(ptr, spiking, row_ptr, rec_i, rec_f, syn_rule, buf):
     events = 0
     for k in range(ptr.size - 1):
         nodes = spiking[ptr[k]:ptr[k + 1]]
-        events += _deliver(k, nodes, nodes.size, row_ptr, rec_i, rec_f, syn_rule, none_i, none_f, none_f, tab, tab,
-                           buf, pre_r, pre_t, post_step, post_o, post_pos)
+        events += _deliver(k, nodes, nodes.size, row_ptr, row_plastic, rec_i, rec_f, syn_rule, none_i, none_f, none_f,
+                           tab, tab, buf, pre_r, pre_t, post_step, post_o, post_pos)
     return events
 
 
@@ -132,6 +141,12 @@ def stream_table(rec_i, rec_f, buf, repeats):
             if slot >= h:
                 slot -= h
             buf[(m >> 48) & 1, slot, m & 0xFFFFFFFF] += rec_f[k, 1]
+
+
+def row_plastic(net: CompiledNetwork) -> np.ndarray:
+    """1 for the nodes whose outgoing row holds a plastic synapse."""
+    cum = np.concatenate([[0], np.cumsum(net.syn_rule >= 0)])
+    return (cum[net.row_ptr[1:]] > cum[net.row_ptr[:-1]]).astype(np.uint8)
 
 
 def pack_synapses(net: CompiledNetwork) -> np.ndarray:
@@ -152,7 +167,7 @@ def pack_synapses(net: CompiledNetwork) -> np.ndarray:
 def _advance(t0, n_steps, update, ext_ptr, ext_node,
              init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps,
              decay_e, decay_i,
-             row_ptr, syn_pre, rec_i, rec_f, syn_rule, in_ptr, in_syn,
+             row_ptr, row_plastic, syn_pre, rec_i, rec_f, syn_rule, in_ptr, in_syn,
              rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus,
              v, ie, ii, refrac, buf, pre_r, pre_t, post_step, post_o, post_pos, fired, fired_cnt,
              record, rec_tick, rec_node, n_rec0, traced, state_out, spk, nodes, counters):
@@ -221,8 +236,8 @@ def _advance(t0, n_steps, update, ext_ptr, ext_node,
         for q in range(n_spk):
             fired[slot, q] = nodes[q]
 
-        counters[0] += _deliver(t, nodes, n_nodes, row_ptr, rec_i, rec_f, syn_rule, rule_mult, a_minus, w_min,
-                                tab_plus, tab_minus, buf, pre_r, pre_t, post_step, post_o, post_pos)
+        counters[0] += _deliver(t, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_minus,
+                                w_min, tab_plus, tab_minus, buf, pre_r, pre_t, post_step, post_o, post_pos)
 
         for q in range(n_nodes):
             if record[nodes[q]]:
@@ -254,6 +269,7 @@ class NumbaEngine(Engine):
         self.buf = np.zeros((2, h, n))
         self.rec_f = pack_synapses(net)
         self.rec_i = self.rec_f.view(np.int64)
+        self.row_plastic = row_plastic(net)
         self.pre_r = np.zeros((r, net.n_nodes))
         self.pre_t = np.full(net.n_nodes, NEVER, np.int64)
         self.post_step = np.full((n, h), NEVER, np.int64)
@@ -283,7 +299,8 @@ class NumbaEngine(Engine):
                 t0 + done, n_steps - done, update, ext_ptr[done:] - ext_ptr[done], ext_node[ext_ptr[done]:],
                 net.init_e, net.init_i, net.i_offset, net.r_mohm, net.v_rest, net.decay_m, net.v_thresh,
                 net.v_reset, net.refrac_steps, net.decay_e, net.decay_i,
-                net.row_ptr, net.syn_pre, self.rec_i, self.rec_f, net.syn_rule, net.in_ptr, net.in_syn,
+                net.row_ptr, self.row_plastic, net.syn_pre, self.rec_i, self.rec_f, net.syn_rule,
+                net.in_ptr, net.in_syn,
                 net.rule_mult, net.rule_a_plus, net.rule_a_minus, net.rule_w_min,
                 net.rule_w_max, net.tab_plus, net.tab_minus,
                 self.v, self.ie, self.ii, self.refrac, self.buf, self.pre_r, self.pre_t, self.post_step,

@@ -106,3 +106,24 @@ def test_duplicate_source_times_merge_into_one_spike() -> None:
         np.testing.assert_array_equal(sim.spikes("s")[0], [3.0])
         assert sim.spikes("p")[0].size == 0  # 2 nA once: 1.8 mV, subthreshold; three times would fire
         assert sim.engine.events_delivered() == 1
+
+
+def test_poisson_source_statistics() -> None:
+    """Bernoulli(rate dt) per step and neuron: mean count, Fano factor ~1, start/stop respected."""
+    from neurosim import LIFParams, Network, PoissonSource, Population, SpikeMonitor
+
+    src = PoissonSource("x", 200, rate_hz=40.0, start_ms=100.0, stop_ms=900.0)
+    net = Network(dt_ms=0.5, populations=(Population("p", 1, LIFParams()),), sources=(src,),
+                  monitors=(SpikeMonitor("x"),))
+    sim = Simulator(net, backend="numba", seed=1)
+    sim.add_observer(lambda s: None, every_steps=37)  # odd chunking must not matter
+    sim.run(1000.0)
+    t, i = sim.spikes("x")
+    assert t.min() >= 100.0 and t.max() < 900.0
+    counts = np.bincount(i, minlength=200)
+    expected = 40.0 * 0.8  # 32 spikes per neuron in 800 ms
+    assert abs(counts.mean() - expected) < 4 * np.sqrt(expected / 200)
+    fano = counts.var(ddof=1) / counts.mean()
+    assert 0.75 < fano < 1.25  # binomial with p = 0.02: Fano = 1 - p
+    isi = np.diff(np.sort(t[i == 0]))
+    assert np.all(isi >= 0.5)  # at most one spike per step
