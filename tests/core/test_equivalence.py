@@ -1,8 +1,9 @@
 """Every backend against the numpy reference on the same networks.
 
-float64 engines (numba; torch on CPU in float64) must reproduce the reference
-spike for spike, weight for weight. Brian2 and float32 torch have their own,
-documented tolerances in their test files.
+float64 engines (numba; torch on CPU in float64; Brian2 on its runtime numpy target)
+must reproduce the reference spike for spike, weight for weight, state for state.
+float32 torch and Brian2's generated C++ (fast-math) have documented tolerances
+in their own test files.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from neurosim import Simulator, backends
 from tests.core.networks import DURATION_MS, NETWORKS
 
-EXACT_BACKENDS = [b for b in ("numba", "torch") if backends.is_available(b)]
+EXACT_BACKENDS = [b for b in ("numba", "torch", "brian2") if backends.is_available(b)]
 
 
 def _run(name: str, backend: str, **kw) -> Simulator:
