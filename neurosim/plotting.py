@@ -64,12 +64,7 @@ def raster(spikes: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Path
         ra.set_ylabel("rate (Hz)")
         ra.legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("time (ms)")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def weight_evolution(times_ms: np.ndarray, weights: np.ndarray, path: str | Path, *, title: str = "",
@@ -94,6 +89,12 @@ def weight_evolution(times_ms: np.ndarray, weights: np.ndarray, path: str | Path
     b.set_ylabel("synapses")
     b.legend(fontsize=8)
     fig.suptitle(title)
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

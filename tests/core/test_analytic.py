@@ -25,6 +25,7 @@ from neurosim import (
     StateMonitor,
     backends,
 )
+from tests.core.networks import CA3_CELL
 
 BACKENDS = [b for b in ("reference", "numba", "torch") if backends.is_available(b)]
 
@@ -103,8 +104,7 @@ def test_psp_converges_to_continuous_time_peak() -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_spikes_arrive_exactly_after_their_delay(backend: str) -> None:
-    cell = LIFParams(tau_m_ms=3.0, cm_nF=0.27, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=-57.0,
-                     tau_refrac_ms=1.0, tau_syn_e_ms=0.3, tau_syn_i_ms=0.3, v_init_mV=-60.0)
+    cell = CA3_CELL
     delays = np.array([1, 2, 3, 5, 8])
     from neurosim import FromList
 
@@ -123,8 +123,7 @@ def test_spikes_arrive_exactly_after_their_delay(backend: str) -> None:
 
 
 def _pair_network(t_pre: float, t_post: float, d: int, rule: STDP, w0: float) -> Network:
-    cell = LIFParams(tau_m_ms=3.0, cm_nF=0.27, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=-57.0,
-                     tau_refrac_ms=1.0, tau_syn_e_ms=0.3, tau_syn_i_ms=0.3, v_init_mV=-60.0)
+    cell = CA3_CELL
     return Network(
         dt_ms=1.0, populations=(Population("post", 1, cell),),
         sources=(SpikeSourceArray("pre", ([t_pre],)), SpikeSourceArray("teacher", ([t_post - 1.0],))),
