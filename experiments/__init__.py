@@ -1,4 +1,4 @@
-"""Runnable experiments: each module has ``run(*, backend, seed, out, resume, progress) -> Outcome``.
+"""Runnable experiments: each entry names a function ``run(*, backend, seed, out, resume, progress) -> Outcome``.
 
 ``neurosim list`` shows them, ``neurosim run NAME`` runs one.
 """
@@ -16,6 +16,7 @@ class Experiment:
     name: str
     summary: str
     module: str
+    function: str = "run"
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Outcome:
     rows: list[list[Any]]
     files: list[Path] = field(default_factory=list)
     ok: bool = True
+    notes: list[str] = field(default_factory=list)
 
 
 REGISTRY: dict[str, Experiment] = {
@@ -35,6 +37,12 @@ REGISTRY: dict[str, Experiment] = {
                    "neurosim.experiments.core_demo"),
         Experiment("core-seeds", "the core demo network under several seeds, one resumable trial per seed",
                    "neurosim.experiments.core_seeds"),
+        Experiment("ca3-functional", "CA3 memory: the published 9-operation functional test (flagship demo)",
+                   "neurosim.experiments.ca3_published", "run_functional"),
+        Experiment("ca3-stress", "CA3 memory: the published 60-operation stress test bench",
+                   "neurosim.experiments.ca3_published", "run_stress"),
+        Experiment("ca3-state-map", "CA3 memory: the published 4x4 state-map application",
+                   "neurosim.experiments.ca3_published", "run_state_map"),
     )
 }
 
@@ -46,4 +54,5 @@ def get(name: str) -> Experiment:
 
 
 def run(name: str, **kwargs) -> Outcome:
-    return importlib.import_module(get(name).module).run(**kwargs)
+    e = get(name)
+    return getattr(importlib.import_module(e.module), e.function)(**kwargs)

@@ -85,6 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print_table(outcome.title, outcome.columns, outcome.rows)
+    for note in outcome.notes:
+        print(note)
     for f in outcome.files:
         print(f"wrote {f}")
     return 0 if outcome.ok else 1

@@ -102,7 +102,7 @@ class Simulator:
                                  dtype=dtype, device=device)
         self.step = 0
         self._chunks: list[Chunk] = []
-        self._state_start: list[int] = []
+        self._chunk_end: list[int] = []  # last tick of each chunk
         self._weight_mons = [m for m in network.monitors if isinstance(m, WeightMonitor)]
         self._weight_log: dict[str, list[tuple[float, np.ndarray]]] = {
             m.projection: [] for m in self._weight_mons}
@@ -191,7 +191,7 @@ class Simulator:
         t0 = self.step
         chunk = self.engine.advance(t0, n, self._take_inputs(t0, t0 + n))
         self._chunks.append(chunk)
-        self._state_start.append(t0)
+        self._chunk_end.append(t0 + n - 1)
         self.step = t0 + n
 
     def _take_inputs(self, t0: int, t1: int) -> External:
@@ -244,17 +244,23 @@ class Simulator:
                 log.append((self.t_ms, w[:, self.compiled.proj_syn[m.projection]].copy()))
 
     # -- results ------------------------------------------------------------------------
-    def spikes(self, name: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """``(times_ms, ids)`` of a monitored population or source, sorted by time then id."""
+    def spikes(self, name: str, trial: int = 0, since_ms: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """``(times_ms, ids)`` of a monitored population or source, sorted by time then id;
+        ``since_ms``: only spikes at or after that time (reads only the recent chunks)."""
         self._check_trial(trial)
         if name not in self._spike_targets:
             self.network.node(name)
             raise ValueError(f"spikes of {name!r} were not recorded: add SpikeMonitor({name!r})")
         start, size = self.compiled.offsets[name]
-        t = [c.spike_tick[(c.spike_trial == trial) & (c.spike_node >= start) & (c.spike_node < start + size)]
-             for c in self._chunks]
-        i = [c.spike_node[(c.spike_trial == trial) & (c.spike_node >= start) & (c.spike_node < start + size)]
-             for c in self._chunks]
+        first_tick = int(np.ceil(round(since_ms / self.compiled.dt_ms, 9)))
+        # chunks are in time order: skip those that end before since_ms
+        k0 = int(np.searchsorted(np.array(self._chunk_end, dtype=np.int64), first_tick, side="left"))
+        t, i = [], []
+        for c in self._chunks[k0:]:
+            sel = (c.spike_trial == trial) & (c.spike_node >= start) & (c.spike_node < start + size)
+            sel &= c.spike_tick >= first_tick
+            t.append(c.spike_tick[sel])
+            i.append(c.spike_node[sel])
         ticks = np.concatenate(t) if t else np.zeros(0, np.int64)
         ids = (np.concatenate(i) if i else np.zeros(0, np.int64)) - start
         return ticks * self.compiled.dt_ms, ids

@@ -127,3 +127,15 @@ def test_poisson_source_statistics() -> None:
     assert 0.75 < fano < 1.25  # binomial with p = 0.02: Fano = 1 - p
     isi = np.diff(np.sort(t[i == 0]))
     assert np.all(isi >= 0.5)  # at most one spike per step
+
+
+def test_spikes_since_reads_only_recent_spikes() -> None:
+    sim = Simulator(recurrent_ei(100), backend="numba", seed=1)
+    for _ in range(4):
+        sim.run(7.0)  # chunk ends at ticks 69, 139, 209, 279
+    t_all, i_all = sim.spikes("e")
+    for since in (0.0, 6.9, 7.0, 13.9, 14.0, 20.5, 27.9, 28.0):
+        t, i = sim.spikes("e", since_ms=since)
+        keep = t_all >= since - 1e-9
+        np.testing.assert_array_equal(t, t_all[keep])
+        np.testing.assert_array_equal(i, i_all[keep])

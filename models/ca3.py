@@ -1,0 +1,282 @@
+r"""A spiking CA3 content-addressable memory (Casanueva-Morato et al., Neural Networks 2024).
+
+The published circuit, built on the core's :class:`~neurosim.Network`: ``n`` cue
+neurons (a one-hot address) and ``m`` content neurons (a binary pattern, active bit
+= spike). All cells are PyNN ``IF_curr_exp`` (tau_refrac 1 ms, tau_syn 0.3 ms,
+v_rest = v_reset = -60 mV, v_thresh -57 mV), dt = 1 ms; the tick is that of
+:mod:`neurosim.simulator` (SpiNNaker's: a hop over delay d takes d ms).
+
+Populations (size; cm nF / tau_m ms): cueCueRecall (n; 0.27/3), cueContRecall (n; 0.14/0.5),
+contCueRecall (m; 0.27/3), contContRecall (m; 0.27/3), contCond (m; 0.14/0.5),
+contCondInt (1; 0.14/0.5), mergeCue (n; 0.27/3), mergeCont (m; 0.27/3): 3n + 4m + 1
+neurons, and an output layer of n + m (v_thresh -57.5 mV) read by the decoder.
+
+Fixed synapses (weight nA / delay ms): input->cueCue and input->contCue 1:1 6/1;
+cueCue->cueCont 1:1 6/2 and all-but-self inhibitory 6m/3; cueCue->contCond all-to-all
+inhibitory 6/2; contCue->contCond 1:1 9/1; contCond->contCont 1:1 6/1;
+contCue->contCondInt all-to-one 6/1; contCondInt->contCond one-to-all 2/1;
+cueCont->cueCont all-but-self inhibitory 6m/2; cueCue->mergeCue 6/3, cueCont->mergeCue
+6/1, contCue->mergeCont 6/3, contCont->mergeCont 6/1 (all 1:1); merge->output 6/1.
+Learned (all-to-all, initial 0, delay 1): cueCue->contCue (cue -> content) and
+contCont->cueCont (content -> cue), pair STDP with tau+- = 3 ms and an additive step
+of 6 nA at w_max = 6 nA (``A_plus = A_minus = 1`` in PyNN's relative units).
+
+Operations (1 ms steps; t0 = the operation's first tick):
+
+- learn(cue, bits): cue and content spike at t0, t0+1, t0+2; the output echoes the
+  memory at t0+5 and t0+7. Relearning a cue overwrites it: post-before-pre pairings
+  depress the old content bits (forgetting).
+- recall by cue: one cue spike at t0; the output shows the cue at t0+5 and the
+  stored content at t0+6 (decoded).
+- recall by content: one spike on each query bit at t0; the output shows the query at
+  t0+5 and, at t0+6 (decoded), every cue whose stored content shares at least one
+  active bit with the query.
+
+Outputs are decoded from the output layer's spikes, never from the weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from neurosim import _checks as ck
+from neurosim.connectors import AllToAll, FromList, OneToOne
+from neurosim.memory import as_pattern
+from neurosim.network import LIFParams, Network, Population, Projection, SpikeMonitor, SpikeSourceArray
+from neurosim.plasticity import STDP
+from neurosim.simulator import Simulator
+
+POPULATIONS = ("cueCueRecall", "contCueRecall", "contCond", "contCondInt", "cueContRecall", "contContRecall",
+               "mergeCue", "mergeCont", "output")
+LEARN_MS = 7        # published spacing after a learn operation
+RECALL_MS = 7       # outputs arrive at t0 + 6, so a lone recall needs 7 ticks
+HOLD_MS = 3         # a learn presents cue and content on 3 consecutive ticks
+ECHO_MS = 5         # the output echoes the input 5 ms after t0
+RESULT_MS = 6       # the recalled content / cues appear 6 ms after t0
+
+Kind = Literal["learn", "recall_cue", "recall_content"]
+
+
+def cell(cm_nF: float = 0.27, tau_m_ms: float = 3.0, v_thresh_mV: float = -57.0) -> LIFParams:
+    return LIFParams(tau_m_ms=tau_m_ms, cm_nF=cm_nF, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=v_thresh_mV,
+                     tau_refrac_ms=1.0, tau_syn_e_ms=0.3, tau_syn_i_ms=0.3, i_offset_nA=0.0, v_init_mV=-60.0)
+
+
+LEARNING_RULE = STDP(tau_plus_ms=3.0, tau_minus_ms=3.0, A_plus=1.0, A_minus=1.0, w_min_nA=0.0, w_max_nA=6.0)
+
+
+def _all_but_self(n: int) -> FromList:
+    pre, post = np.divmod(np.arange(n * n), n)
+    keep = pre != post
+    return FromList(pre[keep], post[keep])
+
+
+def build_network(n_cues: int, n_bits: int) -> Network:
+    """The published circuit with empty input sources (operations add spikes later)."""
+    n, m = ck.count("n_cues", n_cues), ck.count("n_bits", n_bits)
+    big, small = cell(), cell(cm_nF=0.14, tau_m_ms=0.5)
+    pops = (Population("cueCueRecall", n, big), Population("cueContRecall", n, small),
+            Population("contCueRecall", m, big), Population("contContRecall", m, big),
+            Population("contCond", m, small), Population("contCondInt", 1, small),
+            Population("mergeCue", n, big), Population("mergeCont", m, big),
+            Population("output", n + m, cell(v_thresh_mV=-57.5)))
+
+    def p(name, pre, post, conn, w, d, receptor="excitatory", plasticity=None):
+        return Projection(name, pre, post, conn, weight_nA=w, delay_steps=d, receptor=receptor,
+                          plasticity=plasticity)
+
+    projections = (
+        p("input_cue", "in_cue", "cueCueRecall", OneToOne(), 6.0, 1),
+        p("input_content", "in_content", "contCueRecall", OneToOne(), 6.0, 1),
+        p("cue_to_cueCont", "cueCueRecall", "cueContRecall", OneToOne(), 6.0, 2),
+        p("cue_inhibits_other_cueCont", "cueCueRecall", "cueContRecall", _all_but_self(n), 6.0 * m, 3,
+          "inhibitory"),
+        p("cue_inhibits_contCond", "cueCueRecall", "contCond", AllToAll(), 6.0, 2, "inhibitory"),
+        p("content_to_contCond", "contCueRecall", "contCond", OneToOne(), 9.0, 1),
+        p("contCond_to_contCont", "contCond", "contContRecall", OneToOne(), 6.0, 1),
+        p("content_to_condInt", "contCueRecall", "contCondInt", AllToAll(), 6.0, 1),
+        p("condInt_to_contCond", "contCondInt", "contCond", AllToAll(), 2.0, 1),
+        p("cueCont_lateral_inhibition", "cueContRecall", "cueContRecall",
+          AllToAll(allow_self_connections=False), 6.0 * m, 2, "inhibitory"),
+        p("cue_to_mergeCue", "cueCueRecall", "mergeCue", OneToOne(), 6.0, 3),
+        p("cueCont_to_mergeCue", "cueContRecall", "mergeCue", OneToOne(), 6.0, 1),
+        p("content_to_mergeCont", "contCueRecall", "mergeCont", OneToOne(), 6.0, 3),
+        p("contCont_to_mergeCont", "contContRecall", "mergeCont", OneToOne(), 6.0, 1),
+        p("mergeCue_to_output", "mergeCue", "output", FromList(np.arange(n), np.arange(n)), 6.0, 1),
+        p("mergeCont_to_output", "mergeCont", "output", FromList(np.arange(m), n + np.arange(m)), 6.0, 1),
+        p("learned_cue_to_content", "cueCueRecall", "contCueRecall", AllToAll(), 0.0, 1, plasticity=LEARNING_RULE),
+        p("learned_content_to_cue", "contContRecall", "cueContRecall", AllToAll(), 0.0, 1,
+          plasticity=LEARNING_RULE),
+    )
+    sources = (SpikeSourceArray.empty("in_cue", n), SpikeSourceArray.empty("in_content", m))
+    monitors = tuple(SpikeMonitor(name) for name in (*POPULATIONS, "in_cue", "in_content"))
+    return Network(dt_ms=1.0, populations=pops, sources=sources, projections=projections, monitors=monitors)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One memory operation: ``learn`` (cue + bits), ``recall_cue`` (cue), ``recall_content`` (bits)."""
+
+    kind: Kind
+    cue: int | None = None
+    bits: tuple[int, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == "learn":
+            return f"learn cue {self.cue} = {list(self.bits)}"
+        if self.kind == "recall_cue":
+            return f"recall cue {self.cue}"
+        return f"recall content {list(self.bits)}"
+
+
+class CA3Memory:
+    """The published CA3 content-addressable memory on any backend.
+
+    Every operation method schedules its input spikes at the current time, runs the
+    network for the operation's duration and decodes the output layer's spikes.
+    ``run_schedule`` runs operations at given times (the published experiments).
+    """
+
+    def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0) -> None:
+        self.n_cues = ck.count("n_cues", n_cues)
+        self.n_bits = ck.count("n_bits", n_bits)
+        self.backend = backend
+        self.seed = seed
+        self.network = build_network(n_cues, n_bits)
+        self.reset()
+
+    # -- the published operations ----------------------------------------------------
+    def learn(self, cue: int, bits: Sequence[int]) -> None:
+        """Store (or overwrite) the content ``bits`` under ``cue``."""
+        self.run_schedule([(self.t_ms, Operation("learn", self._cue(cue), self._bits(bits)))],
+                          until_ms=self.t_ms + LEARN_MS)
+
+    def recall_by_cue(self, cue: int) -> list[int]:
+        """The content bits stored under ``cue`` (sorted), decoded from the output layer."""
+        return self.run_schedule([(self.t_ms, Operation("recall_cue", self._cue(cue)))],
+                                 until_ms=self.t_ms + RECALL_MS)[0]
+
+    def recall_by_content(self, bits: Sequence[int]) -> list[int]:
+        """Every cue whose stored content shares at least one bit with ``bits`` (sorted)."""
+        return self.run_schedule([(self.t_ms, Operation("recall_content", bits=self._bits(bits)))],
+                                 until_ms=self.t_ms + RECALL_MS)[0]
+
+    def run_schedule(self, schedule: Sequence[tuple[float, Operation]], until_ms: float | None = None
+                     ) -> list[list[int] | None]:
+        """Run operations at given start times (ms, increasing, >= now) and return each one's
+        decoded output: content bits for ``recall_cue``, cues for ``recall_content``, None for
+        ``learn``. The simulation runs to ``until_ms`` (default: 7 ms after the last start)."""
+        times = [float(t) for t, _ in schedule]
+        if any(b < a for a, b in zip(times, times[1:], strict=False)) or (times and times[0] < self.t_ms):
+            ck.fail("schedule times", times[:8], f"increasing and >= the current time ({self.t_ms} ms)")
+        for t, op in schedule:
+            self._schedule_inputs(t, op)
+        end = until_ms if until_ms is not None else (times[-1] + RECALL_MS if times else self.t_ms)
+        if times and end < times[-1] + RESULT_MS + 1:
+            ck.fail("until_ms", end, f">= {times[-1] + RESULT_MS + 1} (the last result arrives at start + 6 ms)")
+        start = self.t_ms
+        self.sim.run(end - self.t_ms)
+        t_out, i_out = self.sim.spikes("output", since_ms=start)
+        results: list[list[int] | None] = []
+        for t, op in schedule:
+            at = i_out[t_out == t + RESULT_MS]
+            if op.kind == "recall_cue":
+                results.append(sorted(int(i) - self.n_cues for i in at if i >= self.n_cues))
+            elif op.kind == "recall_content":
+                results.append(sorted(int(i) for i in at if i < self.n_cues))
+            else:
+                results.append(None)
+        return results
+
+    def _schedule_inputs(self, t: float, op: Operation) -> None:
+        if op.kind == "learn":
+            ticks = t + np.arange(HOLD_MS)
+            self.sim.add_spikes("in_cue", ticks, np.full(HOLD_MS, op.cue))
+            bits = np.asarray(op.bits, dtype=np.int64)
+            self.sim.add_spikes("in_content", np.repeat(ticks, bits.size), np.tile(bits, HOLD_MS))
+        elif op.kind == "recall_cue":
+            self.sim.add_spikes("in_cue", [t], [op.cue])
+        else:
+            self.sim.add_spikes("in_content", np.full(len(op.bits), t), np.asarray(op.bits, dtype=np.int64))
+
+    # -- the memory protocol ---------------------------------------------------------------
+    def store(self, item: np.ndarray, key: int | None = None) -> None:
+        """Learn the binary ``item`` (n_bits units) under cue ``key``."""
+        if key is None:
+            ck.fail("key", None, f"a cue in [0, {self.n_cues - 1}] (the CA3 memory is addressed by cues)")
+        self.learn(key, np.flatnonzero(as_pattern("item", item, self.n_bits)).tolist())
+
+    def recall(self, cue: int | np.ndarray) -> np.ndarray:
+        """A cue (int) gives its content; a partial content pattern gives the content of the
+        first cue it retrieves (all zeros if none)."""
+        if isinstance(cue, (int, np.integer)) and not isinstance(cue, bool):
+            bits = self.recall_by_cue(int(cue))
+        else:
+            query = np.flatnonzero(as_pattern("cue", cue, self.n_bits)).tolist()
+            cues = self.recall_by_content(query)
+            bits = self.recall_by_cue(cues[0]) if cues else []
+        out = np.zeros(self.n_bits, dtype=bool)
+        out[bits] = True
+        return out
+
+    def recognize(self, item: np.ndarray) -> float:
+        """Familiarity in [0, 1]: the best Jaccard similarity between ``item`` and the content
+        recalled from each cue that the item's bits retrieve (all from spikes)."""
+        pattern = as_pattern("item", item, self.n_bits)
+        query = np.flatnonzero(pattern).tolist()
+        best = 0.0
+        for cue in self.recall_by_content(query):
+            content = np.zeros(self.n_bits, dtype=bool)
+            content[self.recall_by_cue(cue)] = True
+            union = np.count_nonzero(content | pattern)
+            best = max(best, np.count_nonzero(content & pattern) / union if union else 0.0)
+        return best
+
+    def reset(self) -> None:
+        """Forget everything (a fresh simulator at t = 0)."""
+        self.sim = Simulator(self.network, backend=self.backend, seed=self.seed)
+
+    @property
+    def t_ms(self) -> float:
+        return self.sim.t_ms
+
+    # -- validation -----------------------------------------------------------------------------
+    def _cue(self, cue: object) -> int:
+        if isinstance(cue, bool) or not isinstance(cue, (int, np.integer)):
+            ck.fail("cue", cue, f"an integer in [0, {self.n_cues - 1}]")
+        if not 0 <= cue < self.n_cues:
+            ck.fail("cue", cue, f"an integer in [0, {self.n_cues - 1}]")
+        return int(cue)
+
+    def _bits(self, bits: object) -> tuple[int, ...]:
+        if isinstance(bits, (str, bytes)) or not hasattr(bits, "__iter__"):
+            ck.fail("bits", bits, f"a sequence of distinct integers in [0, {self.n_bits - 1}]")
+        values = list(bits)
+        if not values:
+            ck.fail("bits", values, "at least one bit (empty content cannot be stored or queried)")
+        for b in values:
+            if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 0 <= b < self.n_bits:
+                ck.fail("bits", values, f"distinct integers in [0, {self.n_bits - 1}]")
+        if len(set(values)) != len(values):
+            ck.fail("bits", values, "distinct integers (no duplicates)")
+        return tuple(sorted(int(b) for b in values))
+
+
+class DictOracle:
+    """What a perfect content-addressable memory answers: a dictionary cue -> set of bits."""
+
+    def __init__(self) -> None:
+        self.memory: dict[int, frozenset[int]] = {}
+
+    def apply(self, op: Operation) -> list[int] | None:
+        if op.kind == "learn":
+            self.memory[op.cue] = frozenset(op.bits)
+            return None
+        if op.kind == "recall_cue":
+            return sorted(self.memory.get(op.cue, ()))
+        query = set(op.bits)
+        return sorted(c for c, bits in self.memory.items() if bits & query)
