@@ -150,6 +150,18 @@ class Simulator:
             first = self.compiled.offsets[source][0]
             self._pending[b] = _sorted_events([pt, ticks], [pn, idx.astype(np.int64) + first])
 
+    @property
+    def learning(self) -> bool:
+        """Whether STDP changes weights now (default True). Off, weights are frozen while
+        pre and post traces keep following spikes, so pairings across a switch stay exact."""
+        return self.engine.learning
+
+    @learning.setter
+    def learning(self, enabled: bool) -> None:
+        if not isinstance(enabled, bool):
+            ck.fail("learning", enabled, "True or False")
+        self.engine.set_learning(enabled)
+
     def add_observer(self, callback: Observer, every_steps: int = 1) -> None:
         """Call ``callback(simulator)`` every ``every_steps`` ticks during ``run``."""
         self._observers.append((callback, ck.count("every_steps", every_steps)))

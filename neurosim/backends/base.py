@@ -54,6 +54,11 @@ class Engine(ABC):
         self.traced = traced
         self.dtype = dtype
         self.device = device
+        self.learning = True
+
+    def set_learning(self, enabled: bool) -> None:
+        """Switch weight changes on or off (traces keep following spikes either way)."""
+        self.learning = bool(enabled)
 
     @abstractmethod
     def advance(self, t0: int, n_steps: int, ext: External) -> Chunk:

@@ -170,6 +170,7 @@ dt_tau_plus : 1 (constant)
 dt_tau_minus : 1 (constant)
 k_plus : integer (constant)
 k_minus : integer (constant)
+learning : 1 (shared)
 """
 
 # pre trace at this tick (spikes of earlier ticks), post trace as it reaches the synapse
@@ -245,10 +246,10 @@ def _synapse_keys(net: CompiledNetwork) -> list[tuple[int, int, int, np.ndarray]
 
 
 def _stdp_code(kind: str, delay: int, target: str) -> dict[str, str]:
-    pre = [_Y, _DW_MINUS[kind], "w = clip(w - dw, w_min, inf)",
+    pre = [_Y, _DW_MINUS[kind], "w = clip(w - learning*dw, w_min, inf)",
            "apre = apre*(exp(-(t_in_timesteps - tpre)*dt_tau_plus)*int(t_in_timesteps - tpre <= k_plus)) + 1",
            "tpre = t_in_timesteps"]
-    post = [_X, _DW_PLUS[kind], "w = clip(w + dw, -inf, w_max)",
+    post = [_X, _DW_PLUS[kind], "w = clip(w + learning*dw, -inf, w_max)",
             "apost = apost*(exp(-(t_in_timesteps - tpost)*dt_tau_minus)*int(t_in_timesteps - tpost <= k_minus)) + 1",
             "tpost = t_in_timesteps"]
     code = {"post": "\n".join(post)}
@@ -377,6 +378,7 @@ def _set_stdp_parameters(s, net: CompiledNetwork, ids: np.ndarray) -> None:
     s.k_minus = per_rule(k_m, 0).astype(np.int64)
     s.tpre = _NEVER
     s.tpost = _NEVER
+    s.learning = 1.0
 
 
 def _source_events(net: CompiledNetwork, ext: External) -> tuple[np.ndarray, np.ndarray]:
@@ -473,6 +475,12 @@ class Brian2Engine(Engine):
         self.codegen = codegen
         self._net, self.handles = build(net, record=self.record, traced=self.traced, codegen=codegen)
         self._step = 0
+
+    def set_learning(self, enabled: bool) -> None:
+        super().set_learning(enabled)
+        for group in self.handles.synapses:
+            if group.plastic:
+                group.obj.learning = 1.0 if enabled else 0.0
 
     def advance(self, t0: int, n_steps: int, ext: External) -> Chunk:
         import brian2 as b2

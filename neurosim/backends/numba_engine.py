@@ -56,8 +56,8 @@ _update_parallel = njit(cache=True, parallel=True)(_update_neurons)
 
 
 @njit(cache=True)
-def _deliver(t, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_minus, w_min, tab_plus,
-             tab_minus, buf, pre_r, pre_t, post_step, post_o, post_pos):
+def _deliver(t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_minus, w_min,
+             tab_plus, tab_minus, buf, pre_r, pre_t, post_step, post_o, post_pos):
     """Step "delivery" of the tick: every spiking node, in order, depresses its plastic
     synapses, adds each weight to ring-buffer slot (t + d) mod h, and updates its pre traces.
     Returns the number of synaptic events."""
@@ -81,7 +81,7 @@ def _deliver(t, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, ru
             m = rec_i[k, 0]
             d = (m >> 32) & 0xFFFF
             j = m & 0xFFFFFFFF
-            if m < 0:  # plastic
+            if m < 0 and learn:  # plastic, and learning is on
                 r = syn_rule[k]
                 # the newest of j's last h spikes with s <= t - d (at most d are later)
                 idx = post_pos[j]
@@ -124,8 +124,8 @@ def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, syn_rule, b
     events = 0
     for k in range(ptr.size - 1):
         nodes = spiking[ptr[k]:ptr[k + 1]]
-        events += _deliver(k, nodes, nodes.size, row_ptr, row_plastic, rec_i, rec_f, syn_rule, none_i, none_f, none_f,
-                           tab, tab, buf, pre_r, pre_t, post_step, post_o, post_pos)
+        events += _deliver(k, False, nodes, nodes.size, row_ptr, row_plastic, rec_i, rec_f, syn_rule, none_i, none_f,
+                           none_f, tab, tab, buf, pre_r, pre_t, post_step, post_o, post_pos)
     return events
 
 
@@ -164,7 +164,7 @@ def pack_synapses(net: CompiledNetwork) -> np.ndarray:
 
 
 @njit(cache=True)
-def _advance(t0, n_steps, update, ext_ptr, ext_node,
+def _advance(t0, n_steps, update, learn, ext_ptr, ext_node,
              init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps,
              decay_e, decay_i,
              row_ptr, row_plastic, syn_pre, rec_i, rec_f, syn_rule, in_ptr, in_syn,
@@ -204,7 +204,7 @@ def _advance(t0, n_steps, update, ext_ptr, ext_node,
             nodes[n_nodes] = ext_node[e]
             n_nodes += 1
 
-        if has_plastic:
+        if has_plastic and learn:
             # potentiation: post spikes of tick t - d reach their synapses now
             for d in range(1, h):
                 s_slot = (t - d) % h
@@ -222,6 +222,7 @@ def _advance(t0, n_steps, update, ext_ptr, ext_node,
                         else:
                             step_w = a_plus[r] * x
                         rec_f[k, 1] = min(w + step_w, w_max[r])
+        if has_plastic:
             # post traces of the neurons that spiked now
             for q in range(n_spk):
                 j = nodes[q]
@@ -236,8 +237,8 @@ def _advance(t0, n_steps, update, ext_ptr, ext_node,
         for q in range(n_spk):
             fired[slot, q] = nodes[q]
 
-        counters[0] += _deliver(t, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_minus,
-                                w_min, tab_plus, tab_minus, buf, pre_r, pre_t, post_step, post_o, post_pos)
+        counters[0] += _deliver(t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult,
+                                a_minus, w_min, tab_plus, tab_minus, buf, pre_r, pre_t, post_step, post_o, post_pos)
 
         for q in range(n_nodes):
             if record[nodes[q]]:
@@ -296,7 +297,8 @@ class NumbaEngine(Engine):
             rec_tick = np.empty(max(cap, self.nodes.size + 1), np.int64)
             rec_node = np.empty_like(rec_tick)
             steps, n_rec = _advance(
-                t0 + done, n_steps - done, update, ext_ptr[done:] - ext_ptr[done], ext_node[ext_ptr[done]:],
+                t0 + done, n_steps - done, update, self.learning,
+                ext_ptr[done:] - ext_ptr[done], ext_node[ext_ptr[done]:],
                 net.init_e, net.init_i, net.i_offset, net.r_mohm, net.v_rest, net.decay_m, net.v_thresh,
                 net.v_reset, net.refrac_steps, net.decay_e, net.decay_i,
                 net.row_ptr, self.row_plastic, net.syn_pre, self.rec_i, self.rec_f, net.syn_rule,

@@ -61,7 +61,8 @@ class ReferenceEngine(Engine):
 
         nodes = np.concatenate([spiked, ext_nodes])  # ascending: neurons, then sources
         if self.plastic.size:
-            self._potentiate_arrivals(t)
+            if self.learning:
+                self._potentiate_arrivals(t)
             self._push_post(t, spiked)
         self.fired[slot] = False
         self.fired[slot, spiked] = True
@@ -103,7 +104,7 @@ class ReferenceEngine(Engine):
         k = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
         if k.size:
             plastic = k[net.syn_rule[k] >= 0]
-            if plastic.size:
+            if plastic.size and self.learning:
                 self._depress(t, plastic)
             d, post, inh = net.syn_delay[k], net.syn_post[k], net.syn_inh[k]
             np.add.at(self.buf, (inh, (t + d) % h, post), self.w[k])  # in canonical order

@@ -224,7 +224,8 @@ class TorchEngine(Engine):
             b, n = torch.nonzero(spk).unbind(1)
         m = n.numel()
         if self.plastic:
-            self._potentiate(t)
+            if self.learning:
+                self._potentiate(t)
             if m:
                 self._push_post(t, b, n)
             self.hist[slot] = (b, n) if m else None
@@ -319,7 +320,7 @@ class TorchEngine(Engine):
         k, bk, total = self._expand(_g(self.row_ptr, nodes), _g(self.out_deg, nodes), b)
         if total:
             wi = self._off(bk, self.S, k)
-            if self.plastic:
+            if self.plastic and self.learning:
                 sel = torch.nonzero(_g(self.syn_is_plastic, k)).squeeze(1)
                 if sel.numel():
                     self._depress(t, _g(k, sel), None if bk is None else _g(bk, sel), _g(wi, sel))

@@ -84,3 +84,27 @@ def test_numba_parallel_update_equals_reference(reference_runs, monkeypatch) -> 
         np.testing.assert_array_equal(sim.spikes(mon)[0], ref.spikes(mon)[0])
         np.testing.assert_array_equal(sim.spikes(mon)[1], ref.spikes(mon)[1])
     np.testing.assert_array_equal(sim.weights("ee"), ref.weights("ee"))
+
+
+@pytest.mark.parametrize("backend", ["reference", *EXACT_BACKENDS])
+def test_learning_switch_freezes_weights_and_keeps_traces(backend: str, reference_runs) -> None:
+    """Off: weights do not move. Back on: every engine still agrees with the reference."""
+    kw = {"device": "cpu"} if backend == "torch" else {}
+    runs = {}
+    for b, k in (("reference", {}), (backend, kw)):
+        sim = Simulator(NETWORKS["ca3_like_additive"](), backend=b, seed=3, **k)
+        sim.run(60.0)
+        sim.learning = False
+        w_before = sim.weights("ab").copy()
+        sim.run(60.0)
+        np.testing.assert_array_equal(sim.weights("ab"), w_before)
+        sim.learning = True
+        sim.run(90.0)
+        runs[b] = sim
+    ref, sim = runs["reference"], runs[backend]
+    np.testing.assert_array_equal(sim.weights("ab"), ref.weights("ab"))
+    np.testing.assert_array_equal(sim.spikes("b")[0], ref.spikes("b")[0])
+    # freezing really changed the outcome compared with learning throughout
+    assert not np.array_equal(ref.weights("ab"), reference_runs["ca3_like_additive"].weights("ab"))
+    with pytest.raises(ValueError, match="learning = 1 .*True or False"):
+        sim.learning = 1
