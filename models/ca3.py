@@ -34,6 +34,12 @@ Operations (1 ms steps; t0 = the operation's first tick):
   active bit with the query.
 
 Outputs are decoded from the output layer's spikes, never from the weights.
+
+Past the paper: in the published circuit STDP is always on, so every recall also
+learns: a content query with several bits potentiates each query bit onto every cue
+it retrieves (false associations), and re-strengthens partly forgotten ones.
+``plastic_recall=False`` switches learning off outside learn operations
+(:attr:`neurosim.Simulator.learning`); the default reproduces the paper.
 """
 
 from __future__ import annotations
@@ -146,9 +152,13 @@ class CA3Memory:
     ``run_schedule`` runs operations at given times (the published experiments).
     """
 
-    def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0) -> None:
+    def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0, *,
+                 plastic_recall: bool = True) -> None:
         self.n_cues = ck.count("n_cues", n_cues)
         self.n_bits = ck.count("n_bits", n_bits)
+        if not isinstance(plastic_recall, bool):
+            ck.fail("plastic_recall", plastic_recall, "True (the published circuit) or False")
+        self.plastic_recall = plastic_recall
         self.backend = backend
         self.seed = seed
         self.network = build_network(n_cues, n_bits)
@@ -184,7 +194,17 @@ class CA3Memory:
         if times and end < times[-1] + RESULT_MS + 1:
             ck.fail("until_ms", end, f">= {times[-1] + RESULT_MS + 1} (the last result arrives at start + 6 ms)")
         start = self.t_ms
-        self.sim.run(end - self.t_ms)
+        if self.plastic_recall:
+            self.sim.run(end - self.t_ms)
+        else:  # learning only from each learn operation's start to the next operation's
+            bounds = [*times[1:], end]
+            if times and times[0] > self.t_ms:
+                self.sim.learning = False
+                self.sim.run(times[0] - self.t_ms)
+            for (t, op), stop in zip(schedule, bounds, strict=True):
+                self.sim.learning = op.kind == "learn"
+                self.sim.run(stop - t)
+            self.sim.learning = False
         t_out, i_out = self.sim.spikes("output", since_ms=start)
         results: list[list[int] | None] = []
         for t, op in schedule:
@@ -244,6 +264,7 @@ class CA3Memory:
     def reset(self) -> None:
         """Forget everything (a fresh simulator at t = 0)."""
         self.sim = Simulator(self.network, backend=self.backend, seed=self.seed)
+        self.sim.learning = self.plastic_recall
 
     @property
     def t_ms(self) -> float:
