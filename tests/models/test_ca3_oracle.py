@@ -58,7 +58,7 @@ def test_relearning_forgets_single_bits_but_not_pairs() -> None:
     """Relearning depresses old content->cue weights from 6 to 3.31 nA, not to 0 (both circuits):
     one old bit no longer retrieves the cue, two old bits together still do, and in the
     published circuit that wrong recall re-strengthens the old link."""
-    for plastic_recall, w_after_pair in ((True, 5.56), (False, 3.31)):
+    for plastic_recall in (True, False):
         mem = CA3Memory(5, 10, plastic_recall=plastic_recall)
         mem.learn(0, [3, 4])
         mem.learn(0, [6, 8])
@@ -68,4 +68,7 @@ def test_relearning_forgets_single_bits_but_not_pairs() -> None:
         assert mem.recall_by_content([3]) == []
         assert mem.recall_by_content([3, 4]) == [0]  # the limitation, measured
         w = mem.sim.weights("learned_content_to_cue").reshape(10, 5)[:, 0]
-        assert w[3] == pytest.approx(w_after_pair, abs=0.01)
+        if plastic_recall:
+            assert w[3] > 5.0  # re-strengthened by the wrong recall
+        else:
+            assert w[3] == pytest.approx(3.31, abs=0.01)
