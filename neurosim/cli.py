@@ -95,10 +95,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from neurosim import bench
 
-    if args.what != "core":
-        print(f"error: bench {args.what!r} is not allowed: 'core'", file=sys.stderr)
+    if args.what not in ("core", "ca3"):
+        print(f"error: bench {args.what!r} is not allowed: 'core' or 'ca3'", file=sys.stderr)
         return 2
-    sizes = tuple(int(s) for s in args.sizes.split(","))
+    if args.what == "ca3":
+        from neurosim.experiments import ca3_scale
+
+        sizes = tuple(int(s) for s in (args.sizes or "5,100,1000").split(","))
+        log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
+        rows = ca3_scale.bench(sizes=sizes, n_ops=args.ops, backend=args.backend or "numba", seed=args.seed, log=log)
+        if args.json:
+            print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2))
+        return 0
+    sizes = tuple(int(s) for s in (args.sizes or "4000").split(","))
     engines = tuple(args.engines.split(",")) if args.engines else bench.ENGINES
     unknown = set(engines) - set(bench.ENGINES)
     if unknown:
@@ -129,8 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("bench", help="side-by-side speed of the engines")
-    b.add_argument("what", help="'core'")
-    b.add_argument("--sizes", default="4000", help="comma-separated network sizes, e.g. 1000,4000,16000")
+    b.add_argument("what", help="'core' (engines side by side) or 'ca3' (the CA3 memory at growing sizes)")
+    b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000)")
+    b.add_argument("--ops", type=int, default=300, help="ca3: operations per size")
+    b.add_argument("--backend", help="ca3: the backend (default numba)")
     b.add_argument("--duration-ms", type=float, default=1000.0)
     b.add_argument("--engines", help="comma-separated subset of the engines")
     b.add_argument("--seed", type=int, default=0)
