@@ -43,6 +43,10 @@ REGISTRY: dict[str, Experiment] = {
                    "neurosim.experiments.ca3_published", "run_stress"),
         Experiment("ca3-state-map", "CA3 memory: the published 4x4 state-map application",
                    "neurosim.experiments.ca3_published", "run_state_map"),
+        Experiment("ca3-noisy", "CA3 memory: cue retrieval from content queries with missing / spurious bits",
+                   "neurosim.experiments.ca3_noisy"),
+        Experiment("ca3-auto-capacity", "autoassociative CA3 (PC<->PC STDP, arXiv 2205.04782): recall accuracy "
+                   "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
     )
 }
 

@@ -3,7 +3,7 @@
 For each size: neurons and synapses of the circuit, build time, and for a random
 sequence of operations without relearning (every operation 10 ms of biological
 time) the wall time per operation and the real-time factor (biological / wall
-time; SpiNNaker runs at 1x), both for the batched schedule (``run_schedule``: one
+time; SpiNNaker runs at 1x; operations ``op_ms`` = 14 ms apart), both for the batched schedule (``run_schedule``: one
 simulator run) and for one call per operation (``learn``/``recall_*``: what an
 interactive user does), plus agreement with the dictionary oracle.
 """
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from neurosim.models.ca3 import LEARN_MS, CA3Memory, DictOracle, random_operations
+from neurosim.models.ca3 import CA3Memory, DictOracle, random_operations
 
 
 def bench(sizes: tuple[int, ...] = (5, 100, 1000), n_ops: int = 300, backend: str = "numba", seed: int = 0,
@@ -29,7 +29,7 @@ def bench(sizes: tuple[int, ...] = (5, 100, 1000), n_ops: int = 300, backend: st
         mem.run_schedule([(0.0, ops[0])])  # first operation: JIT / code generation
         build = time.perf_counter() - t0
         t0 = time.perf_counter()
-        got = mem.run_schedule([(mem.t_ms + LEARN_MS * k, op) for k, op in enumerate(ops[1:])])
+        got = mem.run_schedule([(mem.t_ms + mem.op_ms * k, op) for k, op in enumerate(ops[1:])])
         batched = time.perf_counter() - t0
         oracle = DictOracle()
         oracle.apply(ops[0])
@@ -50,7 +50,7 @@ def bench(sizes: tuple[int, ...] = (5, 100, 1000), n_ops: int = 300, backend: st
                 one.recall_by_content(op.bits)
         single = time.perf_counter() - t0
         net = mem.network
-        bio = (len(ops) - 1) * LEARN_MS
+        bio = (len(ops) - 1) * mem.op_ms
         row = {"n": n, "m": n, "neurons": sum(p.size for p in net.populations),
                "synapses": sum(net.connections(p.name).pre.size for p in net.projections), "build_s": build,
                "ops": len(ops) - 1, "ms_per_op_batched": 1000 * batched / (len(ops) - 1),

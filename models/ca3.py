@@ -24,7 +24,7 @@ of 6 nA at w_max = 6 nA (``A_plus = A_minus = 1`` in PyNN's relative units).
 Operations (1 ms steps; t0 = the operation's first tick):
 
 - learn(cue, bits): cue and content spike at t0, t0+1, t0+2; the output echoes the
-  memory at t0+5 and t0+7 (``learn`` then waits until t0+10: see ``LEARN_MS``).
+  memory at t0+5 and t0+7 (``learn`` then waits ``op_ms``, 14 ms by default: see ``DEFAULT_OP_MS``).
   Relearning a cue overwrites it: post-before-pre pairings depress the old content
   bits (forgetting; only partly, see docs/models/ca3.md).
 - recall by cue: one cue spike at t0; the output shows the cue at t0+5 and the
@@ -59,15 +59,18 @@ from neurosim.simulator import Simulator
 
 POPULATIONS = ("cueCueRecall", "contCueRecall", "contCond", "contCondInt", "cueContRecall", "contContRecall",
                "mergeCue", "mergeCont", "output")
-# Default time per operation of the one-operation API. The paper states 7 ms after a
-# learn, but consecutive learns whose contents share a bit then interfere (the second
-# depresses the first's link): 0/60 random pairs correct at 7 ms, 21/60 at 8 ms, 60/60
-# from 9 ms (docs/models/ca3.md). 10 ms is the functional experiment's spacing.
-LEARN_MS = 10
-RECALL_MS = 10      # outputs arrive at t0 + 6
+# Default time per operation of the one-operation API (``op_ms``), measured
+# (docs/models/ca3.md): at the paper's 7 ms after a learn, consecutive learns whose
+# contents share a bit interfere (0/60 random pairs correct; 21/60 at 8 ms; 60/60 from
+# 9 ms). At 10 ms (the functional experiment) each bit of the previous learn's content
+# still gains 0.68 nA onto the next cue, so a query holding 5 of those bits (5 x 0.68 nA
+# reaches the cueCont cell's ~3.4 nA threshold) retrieves the neighbour too; the leak is
+# 0.35 nA at 12 ms, 0.18 at 14 ms, 0.02 at 20 ms. 14 ms is the stress test's spacing.
+DEFAULT_OP_MS = 14.0
 HOLD_MS = 3         # a learn presents cue and content on 3 consecutive ticks
 ECHO_MS = 5         # the output echoes the input 5 ms after t0
 RESULT_MS = 6       # the recalled content / cues appear 6 ms after t0
+MIN_OP_MS = RESULT_MS + 1
 
 Kind = Literal["learn", "recall_cue", "recall_content"]
 
@@ -153,12 +156,15 @@ class CA3Memory:
     """
 
     def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0, *,
-                 plastic_recall: bool = True) -> None:
+                 plastic_recall: bool = True, op_ms: float = DEFAULT_OP_MS) -> None:
         self.n_cues = ck.count("n_cues", n_cues)
         self.n_bits = ck.count("n_bits", n_bits)
         if not isinstance(plastic_recall, bool):
             ck.fail("plastic_recall", plastic_recall, "True (the published circuit) or False")
         self.plastic_recall = plastic_recall
+        if ck.finite("op_ms", op_ms) < MIN_OP_MS or op_ms != int(op_ms):
+            ck.fail("op_ms", op_ms, f"a whole number of ms >= {MIN_OP_MS} (a recall's result arrives at +6 ms)")
+        self.op_ms = float(op_ms)
         self.backend = backend
         self.seed = seed
         self.network = build_network(n_cues, n_bits)
@@ -168,29 +174,29 @@ class CA3Memory:
     def learn(self, cue: int, bits: Sequence[int]) -> None:
         """Store (or overwrite) the content ``bits`` under ``cue``."""
         self.run_schedule([(self.t_ms, Operation("learn", self._cue(cue), self._bits(bits)))],
-                          until_ms=self.t_ms + LEARN_MS)
+                          until_ms=self.t_ms + self.op_ms)
 
     def recall_by_cue(self, cue: int) -> list[int]:
         """The content bits stored under ``cue`` (sorted), decoded from the output layer."""
         return self.run_schedule([(self.t_ms, Operation("recall_cue", self._cue(cue)))],
-                                 until_ms=self.t_ms + RECALL_MS)[0]
+                                 until_ms=self.t_ms + self.op_ms)[0]
 
     def recall_by_content(self, bits: Sequence[int]) -> list[int]:
         """Every cue whose stored content shares at least one bit with ``bits`` (sorted)."""
         return self.run_schedule([(self.t_ms, Operation("recall_content", bits=self._bits(bits)))],
-                                 until_ms=self.t_ms + RECALL_MS)[0]
+                                 until_ms=self.t_ms + self.op_ms)[0]
 
     def run_schedule(self, schedule: Sequence[tuple[float, Operation]], until_ms: float | None = None
                      ) -> list[list[int] | None]:
         """Run operations at given start times (ms, increasing, >= now) and return each one's
         decoded output: content bits for ``recall_cue``, cues for ``recall_content``, None for
-        ``learn``. The simulation runs to ``until_ms`` (default: 7 ms after the last start)."""
+        ``learn``. The simulation runs to ``until_ms`` (default: ``op_ms`` after the last start)."""
         times = [float(t) for t, _ in schedule]
         if any(b < a for a, b in zip(times, times[1:], strict=False)) or (times and times[0] < self.t_ms):
             ck.fail("schedule times", times[:8], f"increasing and >= the current time ({self.t_ms} ms)")
         for t, op in schedule:
             self._schedule_inputs(t, op)
-        end = until_ms if until_ms is not None else (times[-1] + RECALL_MS if times else self.t_ms)
+        end = until_ms if until_ms is not None else (times[-1] + self.op_ms if times else self.t_ms)
         if times and end < times[-1] + RESULT_MS + 1:
             ck.fail("until_ms", end, f">= {times[-1] + RESULT_MS + 1} (the last result arrives at start + 6 ms)")
         start = self.t_ms
@@ -331,8 +337,10 @@ def random_operations(rng: np.random.Generator, n_cues: int, n_bits: int, count:
     return ops
 
 
-def agreement(memory: CA3Memory, ops: Sequence[Operation], spacing_ms: float = LEARN_MS) -> dict[str, list[int]]:
-    """Run ``ops`` every ``spacing_ms`` and count, per recall kind, [agreeing with DictOracle, total]."""
+def agreement(memory: CA3Memory, ops: Sequence[Operation], spacing_ms: float | None = None) -> dict[str, list[int]]:
+    """Run ``ops`` every ``spacing_ms`` (default the memory's ``op_ms``) and count, per recall
+    kind, [agreeing with DictOracle, total]."""
+    spacing_ms = memory.op_ms if spacing_ms is None else spacing_ms
     results = memory.run_schedule([(memory.t_ms + spacing_ms * k, op) for k, op in enumerate(ops)])
     oracle = DictOracle()
     counts: dict[str, list[int]] = {"recall_cue": [0, 0], "recall_content": [0, 0]}

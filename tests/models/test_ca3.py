@@ -89,7 +89,7 @@ def test_single_operation_api_and_protocol() -> None:
     assert mem.recall_by_content([5]) == [1, 3]
     assert mem.recall_by_content([7]) == [3]
     assert mem.recall_by_cue(0) == []
-    assert mem.t_ms == 6 * 10  # six operations, 10 ms each
+    assert mem.t_ms == 6 * 14  # six operations, 14 ms each
     item = np.zeros(8, bool)
     item[[1, 6]] = True
     mem.store(item, key=2)
@@ -124,5 +124,38 @@ def test_bad_input_names_the_argument(call, match: str) -> None:
 def test_schedule_must_move_forward() -> None:
     mem = CA3Memory(5, 10)
     mem.learn(0, [1])
-    with pytest.raises(ValueError, match=r"schedule times .*current time \(10.0 ms\)"):
+    with pytest.raises(ValueError, match=r"schedule times .*current time \(14.0 ms\)"):
         mem.run_schedule([(3.0, Operation("recall_cue", 0))])
+
+
+def test_operation_spacing_sets_cross_talk() -> None:
+    """Each bit learned just before another cue leaks onto it, less with more time between
+    operations: at 10 ms a 5-bit query retrieves the neighbour too, at 14 ms (default) not."""
+    for op_ms, leak, answer in ((10.0, 0.68, [0, 1]), (14.0, 0.18, [0])):
+        mem = CA3Memory(3, 20, plastic_recall=False, op_ms=op_ms)
+        mem.learn(0, [0, 1, 2, 3, 4])
+        mem.learn(1, [10, 11, 12, 13, 14])
+        w = mem.sim.weights("learned_content_to_cue").reshape(20, 3)
+        np.testing.assert_allclose(w[0:5, 1], leak, atol=0.01)
+        assert mem.recall_by_content([0, 1, 2, 3, 4]) == answer
+    with pytest.raises(ValueError, match=r"op_ms = 6 .*>= 7"):
+        CA3Memory(3, 20, op_ms=6)
+
+
+def test_noisy_query_experiment_matches_the_ideal_memory_when_gated(tmp_path) -> None:
+    """Gated (at the default 14 ms spacing), the spiking memory answers exactly like the ideal
+    OR-match memory; the published circuit's queries keep learning false associations, so its
+    precision falls. Small size, same code as `neurosim run ca3-noisy`."""
+    from neurosim.experiments import ca3_noisy
+    from neurosim.io import read_results
+
+    out = tmp_path / "noisy.h5"
+    outcome = ca3_noisy.run(out=out, n=20, m=300, k=4, missing=(0.0, 0.5), spurious=(0, 4))
+    metrics = read_results(out).metrics
+    for name in ("gated", "published", "ideal"):
+        np.testing.assert_allclose(metrics[f"recall_{name}"][0], 1.0)  # the target cue is always returned
+    gated, ideal, published = (metrics[f"precision_{x}"][0] for x in ("gated", "ideal", "published"))
+    np.testing.assert_allclose(gated, ideal)
+    assert np.all(published < ideal - 0.1)
+    assert ideal[1] > ideal[0] > ideal[2]  # fewer bits: fewer matches; spurious bits: more
+    assert (tmp_path / "noisy_curves.png").exists() and len(outcome.rows) == 3

@@ -44,7 +44,7 @@ def test_published_circuit_learns_from_multi_bit_queries() -> None:
     it retrieves (3.08 nA per query): after two queries bit 7 alone retrieves cue 0, a false
     association. The gated memory never changes that weight."""
     for plastic_recall, w_after, alone in ((True, [3.08, 5.84], [[], [0]]), (False, [0.0, 0.0], [[], []])):
-        mem = CA3Memory(5, 10, plastic_recall=plastic_recall)
+        mem = CA3Memory(5, 10, plastic_recall=plastic_recall, op_ms=10.0)  # the functional test's spacing
         mem.learn(0, [1, 2])
         mem.learn(1, [5])
         for k in range(2):
@@ -59,7 +59,7 @@ def test_relearning_forgets_single_bits_but_not_pairs() -> None:
     one old bit no longer retrieves the cue, two old bits together still do, and in the
     published circuit that wrong recall re-strengthens the old link."""
     for plastic_recall in (True, False):
-        mem = CA3Memory(5, 10, plastic_recall=plastic_recall)
+        mem = CA3Memory(5, 10, plastic_recall=plastic_recall, op_ms=10.0)
         mem.learn(0, [3, 4])
         mem.learn(0, [6, 8])
         w = mem.sim.weights("learned_content_to_cue").reshape(10, 5)[:, 0]

@@ -1,0 +1,190 @@
+"""Capacity of the autoassociative CA3 memory next to a classical Hopfield network.
+
+For each PC->PC inhibition (the published 1.5 nA, and an inferred 9 nA = 0.75 w_max),
+each sparsity f (active fraction) and each number of stored patterns P, a fresh
+:class:`~neurosim.models.ca3_auto.CA3AutoMemory` of ``n_cells`` PCs stores the first P of
+a fixed list of random patterns with exactly round(f N) active units, then recalls
+each of them from a fragment keeping ``cue_keep`` of its active units (50%). Scores
+per pattern: accuracy = Jaccard overlap |recalled & stored| / |recalled | stored|
+(1 only for an exact recall; it falls with missing and with spurious units) and
+perfect = exact recall. The baseline is a classical Hopfield network (:func:`hopfield_recall`)
+given the same patterns and the same fragments. One resumable trial per (inhibition,
+f, P) point; the figure marks the Hopfield capacity 0.138 N.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from neurosim import _checks as ck
+from neurosim.experiments import Outcome
+from neurosim.io import ResultsWriter, read_results
+from neurosim.memory import partial_cue, random_patterns
+from neurosim.models.ca3_auto import CA3AutoMemory, CA3AutoParams
+from neurosim.plotting import COLORS
+
+HOPFIELD_ALPHA = 0.138  # Amit, Gutfreund & Sompolinsky (1985): P_max = 0.138 N for random +-1 patterns
+
+
+def hopfield_recall(patterns: np.ndarray, cues: np.ndarray, rng: np.random.Generator,
+                    max_sweeps: int = 50) -> np.ndarray:
+    """Classical Hopfield network: +-1 units, Hebbian outer-product weights, asynchronous updates.
+
+    ``J = sum_mu (s_mu - m)(s_mu - m)^T / N`` with ``s = 2 pattern - 1`` and ``m`` the mean of
+    the stored ``s`` (the covariance form of Amit, Gutfreund & Sompolinsky 1987 for biased
+    patterns; for f = 0.5 patterns m = 0 and it is Hopfield's rule), zero diagonal, zero
+    threshold. Each cue (binary, as ``2 cue - 1``) is updated unit by unit in a random order
+    per sweep until a sweep changes nothing. Returns the final states as bool rows.
+    """
+    s = 2.0 * np.asarray(patterns, dtype=np.float64) - 1.0
+    c = s - s.mean()
+    j = c.T @ c / s.shape[1]
+    np.fill_diagonal(j, 0.0)
+    x = 2.0 * np.asarray(cues, dtype=np.float64) - 1.0
+    for _ in range(max_sweeps):
+        changed = False
+        for i in rng.permutation(x.shape[1]):
+            h = x @ j[:, i]
+            new = np.where(h > 0.0, 1.0, np.where(h < 0.0, -1.0, x[:, i]))
+            changed |= bool(np.any(new != x[:, i]))
+            x[:, i] = new
+        if not changed:
+            break
+    return x > 0.0
+
+
+def jaccard(recalled: np.ndarray, stored: np.ndarray) -> np.ndarray:
+    """Per row: |recalled & stored| / |recalled | stored| (1.0 when both are empty)."""
+    inter = np.count_nonzero(recalled & stored, axis=-1)
+    union = np.count_nonzero(recalled | stored, axis=-1)
+    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+
+
+def grid(inhibitions_nA, sparsities, n_patterns) -> list[tuple[float, float, int]]:
+    """The trial points in trial-index order."""
+    return [(float(w), float(f), int(p)) for w, f, p in product(inhibitions_nA, sparsities, n_patterns)]
+
+
+def point_data(seed: int, k_sparsity: int, n_cells: int, active: int, n_max: int, cue_keep: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The patterns and fragments of one sparsity: the same for every inhibition and P (curves are
+    nested), and the first P of them do not depend on ``n_max``."""
+    pattern_rng, cue_rng = (np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k_sparsity, s)))
+                            for s in (0, 1))
+    patterns = random_patterns(pattern_rng, n_max, n_cells, active)
+    cues = np.array([partial_cue(cue_rng, p, cue_keep) for p in patterns])
+    return patterns, cues
+
+
+def trial(patterns: np.ndarray, cues: np.ndarray, w_inh_nA: float, *, backend: str, seed: int
+          ) -> dict[str, np.ndarray]:
+    """Store ``patterns``, recall each from its cue; the same for the Hopfield baseline."""
+    memory = CA3AutoMemory(patterns.shape[1], backend=backend, seed=seed, params=CA3AutoParams(w_inh_nA=w_inh_nA))
+    for p in patterns:
+        memory.store(p)
+    recalled = np.array([memory.recall(c) for c in cues])
+    hop = hopfield_recall(patterns, cues, np.random.default_rng(seed))
+    return {"accuracy": jaccard(recalled, patterns), "perfect": np.all(recalled == patterns, axis=1),
+            "hopfield_accuracy": jaccard(hop, patterns), "hopfield_perfect": np.all(hop == patterns, axis=1),
+            "recalled_active": np.count_nonzero(recalled, axis=1)}
+
+
+def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3-auto-capacity.h5",
+        resume: bool = False, progress: bool = True, n_cells: int = 100,
+        sparsities: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5),
+        n_patterns: tuple[int, ...] = (1, 2, 4, 8, 14, 20, 28, 40),
+        inhibitions_nA: tuple[float, ...] = (1.5, 9.0), cue_keep: float = 0.5) -> Outcome:
+    out = Path(out)
+    ck.count("n_cells", n_cells, minimum=2)
+    ck.in_range("cue_keep", cue_keep, 0.0, 1.0)
+    for f in sparsities:
+        ck.in_range("sparsities", f, 1.0 / n_cells, 1.0)
+    for p in n_patterns:
+        ck.count("n_patterns", p)
+    points = grid(inhibitions_nA, sparsities, n_patterns)
+    config = {"experiment": "ca3-auto-capacity", "n_cells": n_cells, "sparsities": list(sparsities),
+              "n_patterns": list(n_patterns), "inhibitions_nA": list(inhibitions_nA), "cue_keep": cue_keep,
+              "seed": seed, "params": {k: v for k, v in vars(CA3AutoParams()).items() if k not in ("rule", "w_inh_nA")}}
+    data = {k: point_data(seed, k, n_cells, max(1, round(f * n_cells)), max(n_patterns), cue_keep)
+            for k, f in enumerate(sparsities)}
+    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}, resume=resume) as writer:
+        todo = [i for i in range(len(points)) if i not in writer.finished_trials]
+        for i in tqdm(todo, desc="capacity points", disable=not progress):
+            w, f, p = points[i]
+            patterns, cues = data[list(sparsities).index(f)]
+            r = trial(patterns[:p], cues[:p], w, backend=backend, seed=seed)
+            writer.write_trial(i, metrics={name: (v.astype(np.float64), "") for name, v in r.items()},
+                               attrs={"w_inh_nA": w, "sparsity": f, "n_patterns": p,
+                                      "active": int(patterns.sum(axis=1)[0]), "seed": seed})
+    res = read_results(out)
+    rows = []
+    for i, (w, f, p) in enumerate(points):
+        m = res.trials[i].metrics
+        rows.append([w, f, p, float(m["accuracy"][0].mean()), float(m["perfect"][0].mean()),
+                     float(m["hopfield_accuracy"][0].mean()), float(m["hopfield_perfect"][0].mean())])
+    png = plot(rows, out.with_name(f"{out.stem}_capacity.png"), n_cells)
+    notes = [f"Hopfield capacity 0.138 N = {HOPFIELD_ALPHA * n_cells:.1f} patterns at N = {n_cells}"]
+    for w, f in product(inhibitions_nA, sparsities):
+        exact = [r[2] for r in rows if r[0] == w and r[1] == f and r[4] == 1.0]
+        hop = [r[2] for r in rows if r[0] == w and r[1] == f and r[6] == 1.0]
+        notes.append(f"w_inh {w:g} nA, f = {f:g}: all recalls exact up to P = {_prefix_max(exact, n_patterns)} "
+                     f"(Hopfield: {_prefix_max(hop, n_patterns)})")
+    ok = all(r[3] == 1.0 for r in rows if r[2] == 1)
+    return Outcome(title=f"ca3-auto-capacity on {backend}: N = {n_cells} PCs, cues = {cue_keep:.0%} fragments",
+                   columns=["w_inh (nA)", "sparsity", "P", "accuracy", "perfect", "Hopfield accuracy",
+                            "Hopfield perfect"],
+                   rows=rows, files=[out, png], ok=ok, notes=notes)
+
+
+def _prefix_max(exact_ps: list[int], n_patterns: tuple[int, ...]) -> int:
+    """The largest P such that every P' <= P in the grid was recalled exactly (0 if none)."""
+    best = 0
+    for p in sorted(n_patterns):
+        if p not in exact_ps:
+            break
+        best = p
+    return best
+
+
+def plot(rows: list[list], path: Path, n_cells: int) -> Path:
+    """Accuracy (top) and perfect fraction (bottom) vs P, one column per inhibition."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    inhibitions = sorted({r[0] for r in rows})
+    sparsities = sorted({r[1] for r in rows})
+    fig, axes = plt.subplots(2, len(inhibitions), figsize=(5.2 * len(inhibitions), 7), sharex=True, sharey=True,
+                             squeeze=False)
+    for col, w in enumerate(inhibitions):
+        for k, f in enumerate(sparsities):
+            pts = sorted((r for r in rows if r[0] == w and r[1] == f), key=lambda r: r[2])
+            ps = [r[2] for r in pts]
+            for row, (ca3, hop) in enumerate(((3, 5), (4, 6))):
+                ax = axes[row, col]
+                ax.plot(ps, [r[ca3] for r in pts], "o-", color=COLORS[k], label=f"CA3, f = {f:g}")
+                ax.plot(ps, [r[hop] for r in pts], "s:", color=COLORS[k], alpha=0.7, label=f"Hopfield, f = {f:g}")
+        for row in range(2):
+            ax = axes[row, col]
+            ax.axvline(HOPFIELD_ALPHA * n_cells, color="0.3", ls="--", lw=1)
+            ax.text(HOPFIELD_ALPHA * n_cells, 1.02, " 0.138 N", fontsize=8, color="0.3", va="bottom")
+            ax.set_ylim(-0.02, 1.08)
+            ax.grid(alpha=0.3)
+        axes[0, col].set_title(f"PC->PC inhibition {w:g} nA" + (" (published)" if w == 1.5 else " (not published)"),
+                               fontsize=10)
+        axes[1, col].set_xlabel("stored patterns P")
+    axes[0, 0].set_ylabel("accuracy (Jaccard overlap)")
+    axes[1, 0].set_ylabel("fraction recalled exactly")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(sparsities), fontsize=8)
+    fig.suptitle(f"autoassociative CA3 (N = {n_cells} PCs) vs classical Hopfield, cues = fragments")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
