@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/neurosim run core-demo --out $(OUT)/demo.h5 --force
+	$(BIN)/neurosim run ca3-functional --out $(OUT)/ca3-functional.h5 --force
 
 # pytest exits 5 when it collects no test: that is not a failure of the suite.
 test: $(STAMP)

@@ -45,6 +45,8 @@ REGISTRY: dict[str, Experiment] = {
                    "neurosim.experiments.ca3_published", "run_state_map"),
         Experiment("ca3-noisy", "CA3 memory: cue retrieval from content queries with missing / spurious bits",
                    "neurosim.experiments.ca3_noisy"),
+        Experiment("ca3-circuit", "CA3 memory: the circuit diagram, drawn from the model's Network",
+                   "neurosim.experiments.ca3_circuit"),
         Experiment("ca3-auto-capacity", "autoassociative CA3 (PC<->PC STDP, arXiv 2205.04782): recall accuracy "
                    "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
     )

@@ -10,7 +10,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_readme_example_runs(tmp_path, capsys) -> None:
-    code = re.search(r"## Scripting\s+```python\n(.*?)```", README.read_text(), re.S).group(1)
+    code = re.search(r"## Scripting\s+A network on two backends, its spikes, and an HDF5 file:\s+```python\n(.*?)```",
+                     README.read_text(), re.S).group(1)
     assert 10 <= len(code.strip().splitlines()) <= 22
     cwd = os.getcwd()
     os.chdir(tmp_path)
@@ -21,3 +22,9 @@ def test_readme_example_runs(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "numba (array([ 4.,  7., 11.])" in out and "reference (array([ 4.,  7., 11.])" in out
     assert (tmp_path / "results" / "example.h5").exists()
+
+
+def test_readme_ca3_example_runs(capsys) -> None:
+    code = re.search(r"The CA3 memory:\s+```python\n(.*?)```", README.read_text(), re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == "[0, 1, 8, 9] [0, 4]"

@@ -72,3 +72,35 @@ def test_relearning_forgets_single_bits_but_not_pairs() -> None:
             assert w[3] > 5.0  # re-strengthened by the wrong recall
         else:
             assert w[3] == pytest.approx(3.31, abs=0.01)
+
+
+@pytest.mark.parametrize(("n", "plastic_recall"), [(5, False), (5, True), (50, False)])
+def test_coincidence_rule_forgets_completely(n: int, plastic_recall: bool) -> None:
+    """With the coincidence STDP rule, random sequences WITH relearning and multi-bit queries
+    agree with the oracle 100%, even with plastic recalls; the paper's rule does not."""
+    from neurosim.models.ca3 import COINCIDENCE_RULE
+
+    m = 2 * n if n == 5 else n
+    ops = random_operations(np.random.default_rng(11), n, m, 600, max_bits=3, max_query_bits=3, relearn=True)
+    assert sum(op.kind == "learn" for op in ops) > 200
+    fixed = agreement(CA3Memory(n, m, plastic_recall=plastic_recall, learning_rule=COINCIDENCE_RULE), ops)
+    assert _perfect(fixed), fixed
+    published = agreement(CA3Memory(n, m, plastic_recall=plastic_recall), ops)
+    assert published["recall_content"][0] < 0.8 * published["recall_content"][1]
+
+
+def test_coincidence_rule_keeps_the_published_recalls_and_clears_old_links() -> None:
+    from neurosim.experiments import ca3_published as pub
+    from neurosim.models.ca3 import COINCIDENCE_RULE, DictOracle
+
+    for name, (_, make) in pub.EXPERIMENTS.items():
+        n, m, schedule, duration = make()
+        got = CA3Memory(n, m, learning_rule=COINCIDENCE_RULE).run_schedule(schedule, until_ms=duration)
+        oracle = DictOracle()
+        assert got == [oracle.apply(op) for _, op in schedule], name
+    mem = CA3Memory(5, 10, learning_rule=COINCIDENCE_RULE)
+    mem.learn(0, [3, 4])
+    mem.learn(0, [6, 8])
+    w = mem.sim.weights("learned_content_to_cue").reshape(10, 5)[:, 0]
+    assert w[3] < 0.05 and w[4] < 0.05 and w[6] == 6.0 and w[8] == 6.0
+    assert mem.recall_by_content([3, 4]) == []
