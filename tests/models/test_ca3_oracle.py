@@ -104,3 +104,23 @@ def test_coincidence_rule_keeps_the_published_recalls_and_clears_old_links() -> 
     w = mem.sim.weights("learned_content_to_cue").reshape(10, 5)[:, 0]
     assert w[3] < 0.05 and w[4] < 0.05 and w[6] == 6.0 and w[8] == 6.0
     assert mem.recall_by_content([3, 4]) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_coincidence_rule_agrees_with_oracle_with_relearning_on_every_backend(backend: str) -> None:
+    from neurosim.models.ca3 import COINCIDENCE_RULE
+
+    ops = random_operations(np.random.default_rng(5), 5, 10, N_OPS[backend], relearn=True)
+    mem = CA3Memory(5, 10, backend=backend, plastic_recall=False, learning_rule=COINCIDENCE_RULE)
+    counts = agreement(mem, ops)
+    assert _perfect(counts), counts
+
+
+def test_coincidence_rule_agrees_with_oracle_with_relearning_at_n_m_100() -> None:
+    from neurosim.models.ca3 import COINCIDENCE_RULE
+
+    ops = random_operations(np.random.default_rng(6), 100, 100, 3000, max_bits=10, max_query_bits=5, relearn=True)
+    assert sum(op.kind == "learn" and op.cue in {o.cue for o in ops[:i] if o.kind == "learn"}
+               for i, op in enumerate(ops)) > 500  # many relearns
+    counts = agreement(CA3Memory(100, 100, plastic_recall=False, learning_rule=COINCIDENCE_RULE), ops)
+    assert _perfect(counts), counts
