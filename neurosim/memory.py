@@ -77,21 +77,22 @@ def partial_cue(rng: np.random.Generator, item: np.ndarray, keep: float) -> np.n
 
 def drop_bits(rng: np.random.Generator, item: np.ndarray, k: int) -> np.ndarray:
     """The item with ``k`` of its active units turned off."""
-    on = np.flatnonzero(item)
-    if not isinstance(k, (int, np.integer)) or not 0 <= k <= on.size:
-        ck.fail("k", k, f"an integer in [0, {on.size}] (the item's active units)")
-    cue = np.asarray(item, dtype=bool).copy()
-    cue[rng.choice(on, size=k, replace=False)] = False
-    return cue
+    return _switch(rng, item, k, active=True)
 
 
 def add_bits(rng: np.random.Generator, item: np.ndarray, k: int) -> np.ndarray:
     """The item with ``k`` of its inactive units turned on (spurious bits)."""
-    off = np.flatnonzero(~np.asarray(item, dtype=bool))
-    if not isinstance(k, (int, np.integer)) or not 0 <= k <= off.size:
-        ck.fail("k", k, f"an integer in [0, {off.size}] (the item's inactive units)")
+    return _switch(rng, item, k, active=False)
+
+
+def _switch(rng: np.random.Generator, item: np.ndarray, k: int, active: bool) -> np.ndarray:
+    """Flip ``k`` random units among the item's active (or inactive) ones."""
     cue = np.asarray(item, dtype=bool).copy()
-    cue[rng.choice(off, size=k, replace=False)] = True
+    pool = np.flatnonzero(cue if active else ~cue)
+    if not isinstance(k, (int, np.integer)) or not 0 <= k <= pool.size:
+        which = "active" if active else "inactive"
+        ck.fail("k", k, f"an integer in [0, {pool.size}] (the item's {which} units)")
+    cue[rng.choice(pool, size=k, replace=False)] = not active
     return cue
 
 

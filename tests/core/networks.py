@@ -21,6 +21,8 @@ from neurosim import (
     WeightMonitor,
 )
 
+EI_CELL = LIFParams(tau_m_ms=20.0, cm_nF=0.2, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=-50.0,
+                    tau_refrac_ms=2.0, tau_syn_e_ms=5.0, tau_syn_i_ms=10.0, v_init_mV=-60.0)
 CA3_CELL = LIFParams(tau_m_ms=3.0, cm_nF=0.27, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=-57.0,
                      tau_refrac_ms=1.0, tau_syn_e_ms=0.3, tau_syn_i_ms=0.3, v_init_mV=-60.0)
 
@@ -50,8 +52,7 @@ def feedforward(rng: np.random.Generator) -> Network:
 def recurrent_ei(n: int = 400, stdp: STDP | None = None, dt_ms: float = 0.1) -> Network:
     """Poisson-driven E/I network with random recurrent connectivity and delays 1..4 steps."""
     n_e, n_i = int(0.8 * n), n - int(0.8 * n)
-    cell = LIFParams(tau_m_ms=20.0, cm_nF=0.2, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=-50.0,
-                     tau_refrac_ms=2.0, tau_syn_e_ms=5.0, tau_syn_i_ms=10.0, v_init_mV=-60.0)
+    cell = EI_CELL
     w_ee = 0.05 if stdp is None else 0.5 * stdp.w_max_nA
     projections = [
         Projection("ee", "e", "e", FixedProbability(0.05, allow_self_connections=False, seed=1),

@@ -26,10 +26,9 @@ from neurosim import (  # noqa: E402
 )
 from neurosim.backends.torch_engine import TorchEngine, is_available  # noqa: E402
 from neurosim.compiled import compile_network  # noqa: E402
-from tests.core.networks import CA3_CELL  # noqa: E402
+from tests.core.networks import CA3_CELL, EI_CELL  # noqa: E402
 
-CELL = LIFParams(tau_m_ms=20.0, cm_nF=0.2, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=-50.0,
-                 tau_refrac_ms=2.0, tau_syn_e_ms=5.0, tau_syn_i_ms=10.0, v_init_mV=-60.0)
+CELL = EI_CELL
 FAST = CA3_CELL
 
 
