@@ -70,7 +70,6 @@ POPULATIONS = ("cueCueRecall", "contCueRecall", "contCond", "contCondInt", "cueC
 # 0.35 nA at 12 ms, 0.18 at 14 ms, 0.02 at 20 ms. 14 ms is the stress test's spacing.
 DEFAULT_OP_MS = 14.0
 HOLD_MS = 3         # a learn presents cue and content on 3 consecutive ticks
-ECHO_MS = 5         # the output echoes the input 5 ms after t0
 RESULT_MS = 6       # the recalled content / cues appear 6 ms after t0
 MIN_OP_MS = RESULT_MS + 1
 
@@ -211,6 +210,7 @@ class CA3Memory:
         if any(b < a for a, b in zip(times, times[1:], strict=False)) or (times and times[0] < self.t_ms):
             ck.fail("schedule times", times[:8], f"increasing and >= the current time ({self.t_ms} ms)")
         for t, op in schedule:
+            self._check_operation(op)
             self._schedule_inputs(t, op)
         end = until_ms if until_ms is not None else (times[-1] + self.op_ms if times else self.t_ms)
         if times and end < times[-1] + RESULT_MS + 1:
@@ -293,6 +293,14 @@ class CA3Memory:
         return self.sim.t_ms
 
     # -- validation -----------------------------------------------------------------------------
+    def _check_operation(self, op: Operation) -> None:
+        if not isinstance(op, Operation) or op.kind not in ("learn", "recall_cue", "recall_content"):
+            ck.fail("operation", op, "an Operation of kind 'learn', 'recall_cue' or 'recall_content'")
+        if op.kind != "recall_content":
+            self._cue(op.cue)
+        if op.kind != "recall_cue":
+            self._bits(op.bits)
+
     def _cue(self, cue: object) -> int:
         if isinstance(cue, bool) or not isinstance(cue, (int, np.integer)):
             ck.fail("cue", cue, f"an integer in [0, {self.n_cues - 1}]")

@@ -121,6 +121,14 @@ def test_bad_input_names_the_argument(call, match: str) -> None:
         call(CA3Memory(5, 10))
 
 
+def test_schedule_operations_are_validated() -> None:
+    mem = CA3Memory(5, 10)
+    with pytest.raises(ValueError, match=r"cue = 9 .*\[0, 4\]"):
+        mem.run_schedule([(0.0, Operation("learn", 9, (1,)))])
+    with pytest.raises(ValueError, match=r"bits = \[\] .*at least one bit"):
+        mem.run_schedule([(0.0, Operation("recall_content"))])
+
+
 def test_schedule_must_move_forward() -> None:
     mem = CA3Memory(5, 10)
     mem.learn(0, [1])
