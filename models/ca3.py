@@ -159,6 +159,19 @@ class Operation:
         return f"recall content {list(self.bits)}"
 
 
+def operation_spikes(t: float, op: Operation) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The input spikes an operation starting at ``t`` ms sends: ``(source, times_ms, ids)``
+    (one definition, used by the memory and by the exporters)."""
+    if op.kind == "learn":
+        ticks = t + np.arange(HOLD_MS, dtype=np.float64)
+        bits = np.asarray(op.bits, dtype=np.int64)
+        return [("in_cue", ticks, np.full(HOLD_MS, op.cue, dtype=np.int64)),
+                ("in_content", np.repeat(ticks, bits.size), np.tile(bits, HOLD_MS))]
+    if op.kind == "recall_cue":
+        return [("in_cue", np.array([float(t)]), np.array([op.cue], dtype=np.int64))]
+    return [("in_content", np.full(len(op.bits), float(t)), np.asarray(op.bits, dtype=np.int64))]
+
+
 class CA3Memory:
     """The published CA3 content-addressable memory on any backend.
 
@@ -240,15 +253,8 @@ class CA3Memory:
         return results
 
     def _schedule_inputs(self, t: float, op: Operation) -> None:
-        if op.kind == "learn":
-            ticks = t + np.arange(HOLD_MS)
-            self.sim.add_spikes("in_cue", ticks, np.full(HOLD_MS, op.cue))
-            bits = np.asarray(op.bits, dtype=np.int64)
-            self.sim.add_spikes("in_content", np.repeat(ticks, bits.size), np.tile(bits, HOLD_MS))
-        elif op.kind == "recall_cue":
-            self.sim.add_spikes("in_cue", [t], [op.cue])
-        else:
-            self.sim.add_spikes("in_content", np.full(len(op.bits), t), np.asarray(op.bits, dtype=np.int64))
+        for source, times, ids in operation_spikes(t, op):
+            self.sim.add_spikes(source, times, ids)
 
     # -- the memory protocol ---------------------------------------------------------------
     def store(self, item: np.ndarray, key: int | None = None) -> None:

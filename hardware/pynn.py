@@ -1,0 +1,701 @@
+r"""Export a neurosim :class:`~neurosim.Network` to PyNN: a standalone script, a live build, SpiNNaker checks.
+
+One translation (:func:`translate`) turns a network into a *plan*: plain data that
+names PyNN calls (:class:`Call`) and their arguments in PyNN's units. Two small
+interpreters read the same plan: :func:`export_script` prints it as a readable
+Python script (the simulator module chosen at run time, ``--simulator
+brian2|spiNNaker|nest``), :func:`build_live` calls it on an imported PyNN module.
+:func:`check_board` checks SpiNNaker's constraints before export and
+:func:`map_on_virtual_board` runs the exported script through sPyNNaker on a
+virtual SpiNN-5 board (partition, place, route, generate data) and reports the
+chips and cores used.
+
+Mapping (neurosim's units are PyNN's: ms, mV, nA, nF), per target:
+
+===========================  ==================================  ==================================
+neurosim                     ``target="generic"`` (brian2, nest)  ``target="spinnaker"`` (sPyNNaker 7)
+===========================  ==================================  ==================================
+LIFParams ``x_unit``         IF_curr_exp ``x`` (factor 1)         same
+``v_init_mV``                ``Population.initialize(v=...)``     same
+weight (nA, >= 0) + receptor inhibitory weights negative         weights positive (sPyNNaker takes
+                             (standard PyNN current synapses)     ``abs`` per projection; the
+                                                                  receptor gives the sign)
+``delay_steps``              ``delay_steps * dt_ms`` ms           same
+STDP additive ``A_plus``     ``A_plus`` (relative to w_max)       ``A_plus * w_max_nA`` (sPyNNaker 7
+                                                                  applies A itself as the step)
+STDP multiplicative ``A``    ``A`` (factor of w_max - w)          same (written unscaled)
+``dendritic_delay_fraction`` chosen at run time from the simulator: brian2 accepts only 0 (axonal),
+                             nest and spiNNaker only 1 (dendritic, neurosim's own semantics)
+===========================  ==================================  ==================================
+
+Connectors: OneToOne -> OneToOneConnector, AllToAll -> AllToAllConnector, FromList ->
+FromListConnector (per-connection weight and delay columns), FixedProbability ->
+FromListConnector of neurosim's own synapses (``resolve_random=True``, the same
+synapses as neurosim) or FixedProbabilityConnector with a NumpyRNG seeded by the
+connector's seed (``resolve_random=False``, same statistics, other synapses). A
+projection with per-connection weights or delays under a rule connector becomes a
+FromListConnector. Spike times are moved to their tick (``round(t / dt) dt``) as
+neurosim does.
+
+Known engine differences (../shared/REFERENCES.md, "Engine semantics"): sPyNNaker
+7.x runs neurosim's tick exactly; pyNN.brian2 delivers a spike over delay ``d``
+after ``d + dt`` and fires on ``v > v_thresh`` (strict), so a feed-forward chain of
+``k`` hops shows every spike ``k dt`` later than neurosim (tested exactly).
+
+sPyNNaker 7.4.1 issues met here: ``STDPMechanism`` raises unless
+``dendritic_delay_fraction == 1`` (and pyNN.brian2 raises unless it is 0: the
+script picks it per simulator); ``OneToOneConnector.create_synaptic_block`` (host
+generation, used on virtual boards) filters PopulationViews with
+``a <= hi & a >= lo`` (operator precedence: ``&`` binds first) and keeps
+``pre <= size`` (off by one): the exporter never connects views and only pairs
+equal sizes, so OneToOneConnector is exported as is.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from neurosim import _checks as ck
+from neurosim.connectors import AllToAll, FixedProbability, FromList, OneToOne
+from neurosim.network import Network, PoissonSource, Population, Projection, SpikeMonitor, SpikeSourceArray
+from neurosim.plasticity import STDP
+
+Target = Literal["generic", "spinnaker"]
+SIMULATORS = ("brian2", "spiNNaker", "nest")
+
+# -- the one translation table ---------------------------------------------------------------------
+# (PyNN IF_curr_exp name, neurosim LIFParams field, factor): units are the same on both sides.
+LIF_TRANSLATION: tuple[tuple[str, str, float], ...] = (
+    ("tau_m", "tau_m_ms", 1.0),
+    ("cm", "cm_nF", 1.0),
+    ("v_rest", "v_rest_mV", 1.0),
+    ("v_reset", "v_reset_mV", 1.0),
+    ("v_thresh", "v_thresh_mV", 1.0),
+    ("tau_refrac", "tau_refrac_ms", 1.0),
+    ("tau_syn_E", "tau_syn_e_ms", 1.0),
+    ("tau_syn_I", "tau_syn_i_ms", 1.0),
+    ("i_offset", "i_offset_nA", 1.0),
+)
+INITIAL_TRANSLATION: tuple[tuple[str, str, float], ...] = (("v", "v_init_mV", 1.0),)
+STDP_TRANSLATION: tuple[tuple[str, str, float], ...] = (
+    ("tau_plus", "tau_plus_ms", 1.0),
+    ("tau_minus", "tau_minus_ms", 1.0),
+)
+WEIGHT_DEPENDENCE = {"additive": "AdditiveWeightDependence", "multiplicative": "MultiplicativeWeightDependence"}
+# pyNN.brian2 only accepts 0 (axonal delays), pyNN.nest and sPyNNaker only 1 (dendritic).
+DENDRITIC_DELAY_FRACTION = {"brian2": 0.0, "nest": 1.0, "spiNNaker": 1.0}
+
+
+@dataclass(frozen=True)
+class TargetRules:
+    """What differs between PyNN implementations at export time."""
+
+    name: str
+    inhibitory_sign: float      # sign of exported weights on the inhibitory receptor
+    additive_a_times_w_max: bool  # sPyNNaker 7.x: the additive step is A itself (not A * w_max)
+
+
+TARGETS: dict[str, TargetRules] = {
+    "generic": TargetRules("generic", -1.0, False),
+    "spinnaker": TargetRules("spinnaker", 1.0, True),
+}
+
+# SpiNNaker (sPyNNaker 7.x) constraints checked by check_board.
+SPINNAKER_DT_MS = (1.0, 0.1)
+MAX_DELAY_STEPS = 144           # the portable range with delay extensions: 1 .. 144 steps
+SPINN5_CHIPS = 48
+SPINN5_APP_CORES = 48 * 16       # 18 cores a chip, less the monitor and one spare (approximate)
+SPINNAKER_NEURONS_PER_CORE = 256
+
+
+# -- the plan: plain data naming PyNN calls ---------------------------------------------------------
+@dataclass(frozen=True)
+class Call:
+    """``sim.<cls>(*args, **kwargs)``; arguments may be Calls or :class:`RunTime` values."""
+
+    cls: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunTime:
+    """A value looked up in a table by the simulator's name when the network is built."""
+
+    table: str
+
+
+@dataclass(frozen=True)
+class PopulationPlan:
+    name: str
+    size: int
+    cell: Call
+    initial: dict[str, float]
+    record: bool
+    comment: str
+
+
+@dataclass(frozen=True)
+class ProjectionPlan:
+    name: str
+    pre: str
+    post: str
+    connector: Call
+    synapse: Call
+    receptor: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    dt_ms: float
+    target: str
+    populations: tuple[PopulationPlan, ...]
+    projections: tuple[ProjectionPlan, ...]
+    max_delay_ms: float
+
+
+SpikeInputs = Mapping[str, Sequence[Sequence[float]]]
+
+
+def translate(network: Network, *, spike_inputs: SpikeInputs | None = None, record: Sequence[str] | None = None,
+              target: Target = "generic", resolve_random: bool = True) -> Plan:
+    """The plan of PyNN calls that builds ``network`` (shared by the script and the live build).
+
+    ``spike_inputs``: extra spikes per SpikeSourceArray, ``{source: [times_ms of neuron 0, ...]}``
+    (e.g. the spikes a memory's operations add later); ``record``: names whose spikes are
+    recorded (default: the network's SpikeMonitor targets).
+    """
+    if not isinstance(network, Network):
+        ck.fail("network", type(network).__name__, "a neurosim.Network")
+    if target not in TARGETS:
+        ck.fail("target", target, f"one of {sorted(TARGETS)}")
+    rules = TARGETS[target]
+    dt = network.dt_ms
+    inputs = _merged_inputs(network, spike_inputs or {})
+    if record is None:
+        record = [m.target for m in network.monitors if isinstance(m, SpikeMonitor)]
+    record = list(dict.fromkeys(record))
+    for name in record:
+        network.node(name)
+    pops: list[PopulationPlan] = []
+    for p in network.populations:
+        params = {py: getattr(p.params, ns) * f for py, ns, f in LIF_TRANSLATION}
+        initial = {py: getattr(p.params, ns) * f for py, ns, f in INITIAL_TRANSLATION}
+        pops.append(PopulationPlan(p.name, p.size, Call("IF_curr_exp", params), initial, p.name in record,
+                                   f"population {p.name}: {p.size} IF_curr_exp neurons"))
+    for s in network.sources:
+        if isinstance(s, SpikeSourceArray):
+            trains = inputs[s.name]
+            cell = Call("SpikeSourceArray", {"spike_times": trains})
+            n = sum(len(t) for t in trains)
+            comment = f"source {s.name}: {s.size} spike-time arrays ({n} spikes)"
+        elif isinstance(s, PoissonSource):
+            kw: dict[str, Any] = {"rate": float(s.rate_hz), "start": float(s.start_ms)}
+            if math.isfinite(s.stop_ms):
+                kw["duration"] = float(s.stop_ms - s.start_ms)
+            cell = Call("SpikeSourcePoisson", kw)
+            comment = f"source {s.name}: {s.size} Poisson trains at {s.rate_hz:g} Hz (simulator's own RNG)"
+        else:
+            ck.fail("Network.sources", type(s).__name__, "SpikeSourceArray or PoissonSource")
+        pops.append(PopulationPlan(s.name, s.size, cell, {}, s.name in record, comment))
+    projs = [_projection_plan(network, pr, rules, resolve_random) for pr in network.projections]
+    max_d = max((int(network.connections(pr.name).delay_steps.max(initial=1)) for pr in network.projections),
+                default=1)
+    return Plan(dt, target, tuple(pops), tuple(projs), max_d * dt)
+
+
+def _merged_inputs(network: Network, spike_inputs: SpikeInputs) -> dict[str, list[list[float]]]:
+    """Each SpikeSourceArray's own times plus ``spike_inputs``, moved to their ticks, sorted, unique."""
+    dt = network.dt_ms
+    out: dict[str, list[list[float]]] = {}
+    for name in spike_inputs:
+        if not isinstance(network.node(name), SpikeSourceArray):
+            ck.fail("spike_inputs", name, "names of SpikeSourceArray sources")
+    for s in network.sources:
+        if not isinstance(s, SpikeSourceArray):
+            continue
+        extra = spike_inputs.get(s.name, [[] for _ in range(s.size)])
+        if len(extra) != s.size:
+            ck.fail(f"spike_inputs[{s.name}] length", len(extra), f"one time list per neuron ({s.size})")
+        trains = []
+        for i, (own, more) in enumerate(zip(s.spike_times_ms, extra, strict=True)):
+            t = np.concatenate([own, ck.finite_array(f"spike_inputs[{s.name}][{i}]", more, minimum=0.0).ravel()])
+            ticks = np.unique(ck.ms_to_step_nearest(t, dt))
+            trains.append([float(round(k * dt, 9)) for k in ticks.tolist()])
+        out[s.name] = trains
+    return out
+
+
+def _projection_plan(network: Network, pr: Projection, rules: TargetRules, resolve_random: bool) -> ProjectionPlan:
+    c = network.connections(pr.name)
+    dt = network.dt_ms
+    sign = rules.inhibitory_sign if pr.receptor == "inhibitory" else 1.0
+    if pr.plasticity is not None and pr.receptor == "inhibitory":
+        ck.fail(f"Projection[{pr.name}].plasticity", "STDP on an inhibitory projection",
+                "STDP on excitatory projections only (the exporter's sign conventions)")
+    w, d = c.weight_nA, c.delay_steps
+    uniform = w.size > 0 and np.all(w == w[0]) and np.all(d == d[0])
+    conn = pr.connector
+    kind = type(conn).__name__
+    as_list = isinstance(conn, FromList) or w.size == 0 or not uniform \
+        or (isinstance(conn, FixedProbability) and resolve_random)
+    if as_list:
+        rows = [(int(i), int(j), float(sign * wk), float(round(dk * dt, 9)))
+                for i, j, wk, dk in zip(c.pre, c.post, w, d, strict=True)]
+        connector = Call("FromListConnector", {"conn_list": rows})
+        weight, delay = None, None
+        how = f"{kind} as {len(rows)} explicit connections" if kind != "FromList" else f"{len(rows)} connections"
+    else:
+        weight, delay = float(sign * w[0]), float(round(int(d[0]) * dt, 9))
+        how = kind
+        if isinstance(conn, OneToOne):
+            connector = Call("OneToOneConnector")
+        elif isinstance(conn, AllToAll):
+            connector = Call("AllToAllConnector", {"allow_self_connections": conn.allow_self_connections})
+        else:  # FixedProbability, not resolved: the simulator draws its own synapses
+            connector = Call("FixedProbabilityConnector", {
+                "p_connect": float(conn.p), "allow_self_connections": conn.allow_self_connections,
+                "rng": Call("NumpyRNG", {"seed": int(conn.seed)})})
+    syn_kw: dict[str, Any] = {}
+    if weight is not None:
+        syn_kw = {"weight": weight, "delay": delay}
+    if pr.plasticity is None:
+        synapse = Call("StaticSynapse", syn_kw)
+        rule_txt = "static"
+    else:
+        synapse = _stdp_call(pr.plasticity, rules, syn_kw)
+        rule_txt = f"STDP ({pr.plasticity.weight_dependence})"
+    wtxt = f"{w[0]:g} nA" if uniform else "per-connection weights"
+    dtxt = f"delay {int(d[0])} steps" if uniform else "per-connection delays"
+    comment = f"projection {pr.name}: {pr.pre} -> {pr.post}, {how}, {pr.receptor}, {wtxt}, {dtxt}, {rule_txt}"
+    return ProjectionPlan(pr.name, pr.pre, pr.post, connector, synapse, pr.receptor, comment)
+
+
+def _stdp_call(rule: STDP, rules: TargetRules, syn_kw: dict[str, Any]) -> Call:
+    scale = rule.w_max_nA if rules.additive_a_times_w_max and not rule.multiplicative else 1.0
+    timing = {py: getattr(rule, ns) * f for py, ns, f in STDP_TRANSLATION}
+    timing |= {"A_plus": rule.A_plus * scale, "A_minus": rule.A_minus * scale}
+    weight_dep = Call(WEIGHT_DEPENDENCE[rule.weight_dependence], {"w_min": rule.w_min_nA, "w_max": rule.w_max_nA})
+    return Call("STDPMechanism", {"timing_dependence": Call("SpikePairRule", timing),
+                                  "weight_dependence": weight_dep,
+                                  "dendritic_delay_fraction": RunTime("DENDRITIC_DELAY_FRACTION"), **syn_kw})
+
+
+# -- interpreter 1: the live build -------------------------------------------------------------------
+def _simulator_name(sim_module: Any) -> str:
+    name = sim_module.__name__.rsplit(".", 1)[-1]
+    if name not in SIMULATORS:
+        ck.fail("sim_module", sim_module.__name__, f"one of pyNN.{{{', '.join(SIMULATORS)}}}")
+    return name
+
+
+def _live(value: Any, sim: Any, simulator: str) -> Any:
+    if isinstance(value, Call):
+        args = [_live(a, sim, simulator) for a in value.args]
+        kwargs = {k: _live(v, sim, simulator) for k, v in value.kwargs.items()}
+        return getattr(sim, value.cls)(*args, **kwargs)
+    if isinstance(value, RunTime):
+        return TABLES[value.table][simulator]
+    return value
+
+
+TABLES = {"DENDRITIC_DELAY_FRACTION": DENDRITIC_DELAY_FRACTION}
+
+
+def build_live(network: Network, sim_module: Any, *, spike_inputs: SpikeInputs | None = None,
+               record: Sequence[str] | None = None, target: Target = "generic",
+               resolve_random: bool = True) -> dict[str, Any]:
+    """Build ``network`` through the PyNN API of ``sim_module`` (``sim.setup`` already called).
+
+    Returns ``{name: PyNN Population or Projection}`` (names are unique across a Network).
+    """
+    plan = translate(network, spike_inputs=spike_inputs, record=record, target=target,
+                     resolve_random=resolve_random)
+    simulator = _simulator_name(sim_module)
+    objects: dict[str, Any] = {}
+    for p in plan.populations:
+        pop = sim_module.Population(p.size, _live(p.cell, sim_module, simulator), label=p.name)
+        if p.initial:
+            pop.initialize(**p.initial)
+        if p.record:
+            pop.record("spikes")
+        objects[p.name] = pop
+    for pr in plan.projections:
+        objects[pr.name] = sim_module.Projection(
+            objects[pr.pre], objects[pr.post], _live(pr.connector, sim_module, simulator),
+            synapse_type=_live(pr.synapse, sim_module, simulator), receptor_type=pr.receptor, label=pr.name)
+    return objects
+
+
+def spikes_of(population: Any) -> tuple[list[float], list[int]]:
+    """(times in ms, neuron indices) of a recorded PyNN population, sorted by time then index."""
+    pairs = []
+    for train in population.get_data("spikes", clear=False).segments[-1].spiketrains:
+        idx = int(train.annotations["source_index"])
+        pairs += [(round(float(t), 6), idx) for t in train.rescale("ms").magnitude]
+    pairs.sort()
+    return [t for t, _ in pairs], [i for _, i in pairs]
+
+
+# -- interpreter 2: the standalone script --------------------------------------------------------------
+def _src(value: Any, indent: int) -> str:
+    if isinstance(value, Call):
+        parts = [_src(a, indent + 4) for a in value.args]
+        parts += [f"{k}={_src(v, indent + 4)}" for k, v in value.kwargs.items()]
+        one = f"sim.{value.cls}({', '.join(parts)})"
+        if len(one) + indent <= 110:
+            return one
+        return f"sim.{value.cls}(" + _packed(parts, indent) + ")"
+    if isinstance(value, RunTime):
+        return f"{value.table}[args.simulator]"
+    if isinstance(value, list):
+        return _list_src(value, indent)
+    if isinstance(value, float):
+        return repr(float(value))
+    return repr(value)
+
+
+def _list_src(items: list, indent: int) -> str:
+    if not items:
+        return "[]"
+    texts = [_src(x, indent + 4) if not isinstance(x, tuple) else repr(x) for x in items]
+    one = "[" + ", ".join(texts) + "]"
+    if len(one) + indent <= 110:
+        return one
+    return "[" + _packed(texts, indent) + "]"
+
+
+def _packed(texts: list[str], indent: int) -> str:
+    """Comma-separated items on continuation lines of at most ~110 characters."""
+    pad = " " * (indent + 4)
+    lines, line = [], ""
+    for t in texts:
+        if line and (len(pad) + len(line) + len(t) + 2 > 110 or "\n" in t):
+            lines.append(pad + line.rstrip())
+            line = ""
+        line += t + ", "
+    lines.append(pad + line.rstrip().rstrip(","))
+    return "\n" + "\n".join(lines)
+
+
+_SCRIPT_HEAD = '''\
+#!/usr/bin/env python
+"""{title}
+
+Exported by neurosim.hardware.pynn (target {target!r}). Units: ms, mV, nA, nF (PyNN's).
+Run:  python {filename} --simulator brian2|spiNNaker|nest [--out results.npz|results.json]
+Writes {{population: (spike times in ms, neuron ids)}} for every recorded population.
+{notes}"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+
+import numpy as np
+
+DT_MS = {dt!r}
+DURATION_MS = {duration!r}
+EXPORT_TARGET = {target!r}
+RECORD = {record!r}
+# STDPMechanism: pyNN.brian2 accepts only 0 (axonal delays), NEST and sPyNNaker only 1 (dendritic).
+DENDRITIC_DELAY_FRACTION = {ddf!r}
+
+
+'''
+
+_SCRIPT_MAIN = '''
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--simulator", choices=sorted(DENDRITIC_DELAY_FRACTION), default={default_sim!r})
+    parser.add_argument("--out", default="results.npz", help="results file (.npz or .json)")
+    parser.add_argument("--mapping-report", default=None,
+                        help="spiNNaker only: write the placements (JSON) and skip reading spikes "
+                             "(for virtual boards, which map and generate data but do not run)")
+    args = parser.parse_args()
+    if (args.simulator == "spiNNaker") != (EXPORT_TARGET == "spinnaker"):
+        print(f"warning: exported for target {{EXPORT_TARGET!r}} but running on {{args.simulator}}: "
+              "the additive STDP amplitudes and inhibitory signs follow the export target")
+    sim = importlib.import_module(f"pyNN.{{args.simulator}}")
+    sim.setup(timestep=DT_MS)
+    pops = {{}}
+    projs = {{}}
+
+{body}
+
+    for name in RECORD:
+        pops[name].record("spikes")
+    sim.run(DURATION_MS)
+    if args.mapping_report:
+        write_mapping_report(args.mapping_report)
+        sim.end()
+        return
+    results = {{name: spikes_of(pops[name]) for name in RECORD}}
+    sim.end()
+    if args.out.endswith(".json"):
+        with open(args.out, "w") as f:
+            json.dump({{name: {{"times_ms": t, "ids": i}} for name, (t, i) in results.items()}}, f)
+    else:
+        arrays = {{}}
+        for name, (t, i) in results.items():
+            arrays[f"{{name}}/times_ms"] = np.asarray(t, dtype=float)
+            arrays[f"{{name}}/ids"] = np.asarray(i, dtype=int)
+        np.savez(args.out, **arrays)
+
+
+def write_mapping_report(path):
+    """Placements of every vertex (chip x, y, core p, label) after sPyNNaker's mapping."""
+    from spynnaker.pyNN.data import SpynnakerDataView
+
+    rows = [[pl.x, pl.y, pl.p, pl.vertex.label, type(pl.vertex).__name__]
+            for pl in SpynnakerDataView.iterate_placemements()]
+    machine = SpynnakerDataView.get_machine()
+    with open(path, "w") as f:
+        json.dump({{"placements": rows, "machine_chips": machine.n_chips}}, f)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def export_script(network: Network, path: str | Path, *, spike_inputs: SpikeInputs | None = None,
+                  duration_ms: float, record: Sequence[str] | None = None, target: Target = "generic",
+                  resolve_random: bool = True, title: str | None = None) -> Path:
+    """Write a standalone PyNN script that builds ``network``, feeds its spike schedule,
+    runs ``duration_ms``, records spikes and dumps them (see the module docstring for the mapping)."""
+    ck.positive("duration_ms", duration_ms, "ms")
+    plan = translate(network, spike_inputs=spike_inputs, record=record, target=target,
+                     resolve_random=resolve_random)
+    path = Path(path)
+    blocks = []
+    for p in plan.populations:
+        lines = [f"# --- {p.comment}",
+                 f"cell = {_src(p.cell, 4)}",
+                 f"pops[{p.name!r}] = sim.Population({p.size}, cell, label={p.name!r})"]
+        if p.initial:
+            init = ", ".join(f"{k}={v!r}" for k, v in p.initial.items())
+            lines.append(f"pops[{p.name!r}].initialize({init})")
+        blocks.append("\n".join(lines))
+    for pr in plan.projections:
+        blocks.append("\n".join([
+            f"# --- {pr.comment}",
+            f"projs[{pr.name!r}] = sim.Projection(",
+            f"    pops[{pr.pre!r}], pops[{pr.post!r}],",
+            f"    {_src(pr.connector, 4)},",
+            f"    synapse_type={_src(pr.synapse, 4)},",
+            f"    receptor_type={pr.receptor!r}, label={pr.name!r})"]))
+    body = textwrap.indent("\n\n".join(blocks), "    ")
+    notes = ("SpiNNaker target: additive STDP A = neurosim A * w_max (sPyNNaker 7 applies A as the step);\n"
+             "weights are positive, the receptor gives the sign.\n" if target == "spinnaker" else
+             "Generic PyNN target: STDP A relative to w_max; inhibitory weights negative.\n"
+             "pyNN.brian2 delivers a spike after delay + dt (neurosim and SpiNNaker: delay).\n")
+    head = _SCRIPT_HEAD.format(
+        title=title or f"PyNN model exported from neurosim: {len(network.populations)} populations, "
+                       f"{len(network.sources)} sources, {len(network.projections)} projections",
+        target=target, filename=path.name, notes=notes, dt=plan.dt_ms, duration=float(duration_ms),
+        record=[p.name for p in plan.populations if p.record], ddf=DENDRITIC_DELAY_FRACTION)
+    helper = inspect.getsource(spikes_of)
+    main = _SCRIPT_MAIN.format(body=body, default_sim="spiNNaker" if target == "spinnaker" else "brian2")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + helper + main)
+    return path
+
+
+def read_results(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{population: (times_ms, ids)} from a file written by an exported script."""
+    path = Path(path)
+    if path.suffix == ".json":
+        raw = json.loads(path.read_text())
+        return {k: (np.asarray(v["times_ms"], float), np.asarray(v["ids"], int)) for k, v in raw.items()}
+    with np.load(path) as z:
+        names = {k.rsplit("/", 1)[0] for k in z.files}
+        return {n: (z[f"{n}/times_ms"], z[f"{n}/ids"]) for n in names}
+
+
+# -- SpiNNaker constraints -------------------------------------------------------------------------------
+def check_board(network: Network, *, neurons_per_core: int = SPINNAKER_NEURONS_PER_CORE,
+                n_cores: int = SPINN5_APP_CORES, dt_ms: Sequence[float] = SPINNAKER_DT_MS,
+                max_delay_steps: int = MAX_DELAY_STEPS) -> list[str]:
+    """Check ``network`` against SpiNNaker's constraints; raise ValueError naming the field, or
+    return (and ``warnings.warn``) the precision warnings.
+
+    Checked: neuron, source and plasticity types; ``dt_ms`` in ``dt_ms`` (1.0 or 0.1 ms);
+    delays in 1 .. ``max_delay_steps`` steps; cores needed (one core per ``neurons_per_core``
+    neurons of each population or source, at least one each) <= ``n_cores``; 16-bit weights.
+
+    Weight precision: sPyNNaker stores a weight as a 16-bit integer ``round(w s)`` with
+    ``s = 2^(15 - k)`` per post population and receptor, where ``2^k`` exceeds the largest
+    summed input it expects in one ring-buffer slot. sPyNNaker estimates that sum from
+    rates; this check takes the worst case (every incoming synapse of a post neuron at
+    once, plastic ones at ``w_max``), so ``k`` is at least sPyNNaker's and the warnings are
+    conservative. Weights, STDP ``w_min``/``w_max`` and additive steps that are not
+    multiples of ``1/s`` (relative error > 1e-6) are reported.
+    """
+    ck.count("neurons_per_core", neurons_per_core)
+    ck.count("n_cores", n_cores)
+    if not isinstance(network, Network):
+        ck.fail("network", type(network).__name__, "a neurosim.Network")
+    if not any(math.isclose(network.dt_ms, d, rel_tol=1e-9) for d in dt_ms):
+        ck.fail("Network.dt_ms", network.dt_ms, f"one of {tuple(dt_ms)} ms on SpiNNaker")
+    for p in network.populations:
+        if not isinstance(p, Population):
+            ck.fail(f"Network.populations[{getattr(p, 'name', '?')}]", type(p).__name__,
+                    "Population (IF_curr_exp), the only neuron type exported")
+    for s in network.sources:
+        if not isinstance(s, (SpikeSourceArray, PoissonSource)):
+            ck.fail(f"Network.sources[{getattr(s, 'name', '?')}]", type(s).__name__,
+                    "SpikeSourceArray or PoissonSource")
+    for pr in network.projections:
+        rule = pr.plasticity
+        if rule is not None and (not isinstance(rule, STDP) or rule.weight_dependence not in WEIGHT_DEPENDENCE):
+            ck.fail(f"Projection[{pr.name}].plasticity", rule.weight_dependence if isinstance(rule, STDP) else rule,
+                    "None or pair STDP with additive or multiplicative weight dependence")
+        if rule is not None and pr.receptor == "inhibitory":
+            ck.fail(f"Projection[{pr.name}].plasticity", "STDP on an inhibitory projection",
+                    "STDP on excitatory projections only")
+        d = network.connections(pr.name).delay_steps
+        if d.size and (d.min() < 1 or d.max() > max_delay_steps):
+            bad = int(d.max()) if d.max() > max_delay_steps else int(d.min())
+            ck.fail(f"Projection[{pr.name}].delay_steps", bad, f"1 .. {max_delay_steps} steps on SpiNNaker")
+    needed = sum(max(1, math.ceil(n.size / neurons_per_core)) for n in (*network.populations, *network.sources))
+    if needed > n_cores:
+        ck.fail("neurons_per_core", neurons_per_core,
+                f"a value that fits the network ({needed} cores needed) on {n_cores} cores")
+    out = []
+    if neurons_per_core > SPINNAKER_NEURONS_PER_CORE:
+        out.append(f"neurons_per_core {neurons_per_core} > {SPINNAKER_NEURONS_PER_CORE}, "
+                   "sPyNNaker's default for IF_curr_exp (it may not fit a core's time or memory)")
+    out += _precision_warnings(network)
+    for w in out:
+        warnings.warn(w, stacklevel=2)
+    return out
+
+
+def weight_scales(network: Network) -> dict[tuple[str, str], float]:
+    """{(post population, receptor): s}: a weight w is stored as round(w s) (see check_board)."""
+    sums: dict[tuple[str, str], np.ndarray] = {}
+    for pr in network.projections:
+        c = network.connections(pr.name)
+        w = np.full(c.weight_nA.shape, pr.plasticity.w_max_nA) if pr.plasticity else c.weight_nA
+        key = (pr.post, pr.receptor)
+        acc = sums.setdefault(key, np.zeros(network.population(pr.post).size))
+        np.add.at(acc, c.post, np.abs(w))
+    out = {}
+    for key, acc in sums.items():
+        top = float(acc.max(initial=0.0))
+        k = 0 if top <= 0 else int(math.ceil(max(0.0, math.log2(top))))
+        if top > 0 and 2 ** k <= top:
+            k += 1
+        out[key] = 2.0 ** (15 - k)
+    return out
+
+
+def _precision_warnings(network: Network) -> list[str]:
+    scales = weight_scales(network)
+    out = []
+    for pr in network.projections:
+        s = scales[(pr.post, pr.receptor)]
+        values = {"weight_nA": network.connections(pr.name).weight_nA}
+        rule = pr.plasticity
+        if rule is not None:
+            step = (1.0 if rule.multiplicative else rule.w_max_nA)
+            values |= {"w_min_nA": np.array([rule.w_min_nA]), "w_max_nA": np.array([rule.w_max_nA])}
+            if not rule.multiplicative:
+                values |= {"A_plus step": np.array([rule.A_plus * step]),
+                           "A_minus step": np.array([rule.A_minus * step])}
+        for nm, v in values.items():
+            if not v.size:
+                continue
+            q = np.round(v * s) / s
+            err = np.abs(q - v)
+            bad = err > 1e-6 * np.maximum(np.abs(v), 1e-12)
+            if np.any(bad):
+                i = int(np.argmax(err))
+                out.append(f"Projection[{pr.name}].{nm}: {int(bad.sum())} value(s) lose precision in 16-bit "
+                           f"fixed point (resolution {1 / s:g} nA on {pr.post}/{pr.receptor}): "
+                           f"{v[i]:g} nA -> {q[i]:g} nA")
+    return out
+
+
+# -- the virtual SpiNN-5 board ---------------------------------------------------------------------------
+SPYNNAKER_CFG = """\
+[Machine]
+virtual_board = True
+version = 5
+
+[Mode]
+mode = Production
+"""
+
+
+def map_on_virtual_board(network: Network, *, spike_inputs: SpikeInputs | None = None, duration_ms: float,
+                         record: Sequence[str] | None = None, workdir: str | Path | None = None,
+                         timeout_s: float = 300.0, check: bool = True) -> dict[str, Any]:
+    """Export ``network`` for SpiNNaker and run the script through sPyNNaker on a virtual SpiNN-5
+    board, in a subprocess whose HOME and working directory are a temporary folder holding
+    ``.spynnaker.cfg`` (virtual_board = True, version = 5). sPyNNaker partitions, places, routes
+    and generates the data; nothing runs (there is no board).
+
+    Returns ``{"chips", "cores", "chips_used", "placements", "system_cores", "machine_chips",
+    "seconds", "script"}``: ``chips``/``cores`` count the chips and cores holding the network's
+    own vertices (populations, sources, delay extensions), ``system_cores`` the monitors sPyNNaker adds.
+    """
+    warns = check_board(network) if check else []
+    tmp = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="neurosim_spinn_"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / ".spynnaker.cfg").write_text(SPYNNAKER_CFG)
+    script = export_script(network, tmp / "model_spinnaker.py", spike_inputs=spike_inputs, duration_ms=duration_ms,
+                           record=record, target="spinnaker")
+    env = dict(os.environ, HOME=str(tmp))
+    env.pop("PYTHONPATH", None)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, script.name, "--simulator", "spiNNaker",
+                           "--mapping-report", "mapping.json"], cwd=tmp, env=env, capture_output=True,
+                          text=True, timeout=timeout_s, check=False)
+    seconds = time.perf_counter() - t0
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0 or not (tmp / "mapping.json").exists():
+        raise RuntimeError(f"sPyNNaker failed on the virtual board (exit {proc.returncode}):\n{log[-4000:]}")
+    report = json.loads((tmp / "mapping.json").read_text())
+    labels = {p.name for p in (*network.populations, *network.sources)}
+    own, system = [], []
+    for x, y, p, label, kind in report["placements"]:
+        base = re.sub(r"\(\d+:\d+\)$", "", str(label)).removesuffix("_delayed")
+        (own if base in labels or kind.startswith("DelayExtension") else system).append((x, y, p, label, kind))
+    chips = sorted({(x, y) for x, y, *_ in own})
+    return {"chips": len(chips), "cores": len(own), "chips_used": chips, "placements": own,
+            "system_cores": len(system), "machine_chips": report["machine_chips"], "seconds": seconds,
+            "script": script, "warnings": warns, "log_tail": log[-2000:]}
+
+
+def ca3_spike_inputs(n_cues: int, n_bits: int, schedule: Sequence[tuple[float, Any]]) -> dict[str, list[list[float]]]:
+    """The input spikes of a CA3 memory's operation schedule, ``{source: per-neuron times}``,
+    from ``models.ca3.operation_spikes`` (one definition of what an operation sends)."""
+    from neurosim.models.ca3 import operation_spikes
+
+    trains = {"in_cue": [[] for _ in range(n_cues)], "in_content": [[] for _ in range(n_bits)]}
+    for t, op in schedule:
+        for source, times, ids in operation_spikes(t, op):
+            for when, i in zip(times.tolist(), ids.tolist(), strict=True):
+                trains[source][int(i)].append(float(when))
+    return {k: [sorted(v) for v in per_neuron] for k, per_neuron in trains.items()}
