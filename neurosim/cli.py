@@ -122,6 +122,48 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exportable(name: str):
+    """(network, spike inputs, duration ms) of an experiment that can be exported."""
+    if name.startswith("ca3-") and name != "ca3-noisy":
+        from neurosim.experiments import ca3_published
+        from neurosim.hardware.pynn import ca3_spike_inputs
+        from neurosim.models.ca3 import build_network
+
+        if name not in ca3_published.EXPERIMENTS:
+            raise ValueError(f"NAME = {name!r} is not allowed: one of {sorted(ca3_published.EXPERIMENTS)} or core-demo")
+        n, m, schedule, duration = ca3_published.EXPERIMENTS[name][1]()
+        return build_network(n, m), ca3_spike_inputs(n, m, schedule), duration
+    if name == "core-demo":
+        from neurosim.experiments import core_demo
+
+        return core_demo.network(), None, 2000.0
+    raise ValueError(f"NAME = {name!r} is not allowed: ca3-functional, ca3-stress, ca3-state-map or core-demo")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    network, inputs, duration = _exportable(args.name)
+    out = Path(args.out or f"results/{args.name}.{'nir' if args.to == 'nir' else 'py'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.to == "nir":
+        from neurosim.hardware import nir
+
+        if inputs:
+            print("note: NIR carries the network only; its input spike schedule is not part of the graph",
+                  file=sys.stderr)
+        nir.write(network, out)
+    else:
+        from neurosim.hardware import pynn
+
+        if args.to == "spinnaker":
+            for warning in pynn.check_board(network):
+                print(f"warning: {warning}", file=sys.stderr)
+        pynn.export_script(network, out, spike_inputs=inputs, duration_ms=duration,
+                           target="spinnaker" if args.to == "spinnaker" else "generic")
+        print(f"run it with: python {out} --simulator {'spiNNaker' if args.to == 'spinnaker' else 'brian2'}")
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neurosim", description="Simulator of bio-inspired memories.")
     p.add_argument("--version", action="version", version=f"neurosim {__version__}")
@@ -147,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--json", action="store_true", help="print the results as JSON")
     b.set_defaults(func=cmd_bench)
+    e = sub.add_parser("export", help="write a model or experiment for a neuromorphic board")
+    e.add_argument("name", help="ca3-functional, ca3-stress, ca3-state-map or core-demo")
+    e.add_argument("--to", required=True, choices=["pynn", "spinnaker", "nir"])
+    e.add_argument("--out", help="output path (default results/NAME.py or .nir)")
+    e.set_defaults(func=cmd_export)
     return p
 
 

@@ -50,3 +50,27 @@ def test_bench_json(capsys) -> None:
 def test_bench_rejects_unknown_engine(capsys) -> None:
     assert main(["bench", "core", "--engines", "nest"]) == 2
     assert "engines = ['nest'] are not allowed" in capsys.readouterr().err
+
+
+def test_export_to_pynn_spinnaker_and_nir(tmp_path, capsys) -> None:
+    import py_compile
+
+    import pytest
+
+    nir = pytest.importorskip("nir")
+    pytest.importorskip("pyNN")
+    for target, suffix in (("pynn", "py"), ("spinnaker", "py")):
+        out = tmp_path / f"ca3_{target}.{suffix}"
+        assert main(["export", "ca3-functional", "--to", target, "--out", str(out)]) == 0
+        py_compile.compile(str(out), doraise=True)
+        text = out.read_text()
+        expected = "spinnaker" if target == "spinnaker" else "generic"
+        assert "DURATION_MS = 90.0" in text and f"EXPORT_TARGET = {expected!r}" in text
+    out = tmp_path / "ca3.nir"
+    assert main(["export", "ca3-functional", "--to", "nir", "--out", str(out)]) == 0
+    graph = nir.read(str(out))
+    assert "cueCueRecall" in graph.nodes and "learned_cue_to_content" in graph.nodes
+    capsys.readouterr()
+    assert main(["export", "core-demo", "--to", "nir", "--out", str(tmp_path / "x.nir")]) == 2
+    assert "PoissonSource" in capsys.readouterr().err
+    assert main(["export", "nothing", "--to", "nir"]) == 2
