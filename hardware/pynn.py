@@ -37,6 +37,44 @@ projection with per-connection weights or delays under a rule connector becomes 
 FromListConnector. Spike times are moved to their tick (``round(t / dt) dt``) as
 neurosim does.
 
+``target="brian2-spinnaker"`` (SpiNNaker semantics on pyNN.brian2) is ``"generic"`` plus
+four adjustments, applied to any network, that make pyNN.brian2 at dt = 1 ms run
+neurosim's / sPyNNaker's tick (tuned on the CA3 memory: with all four, its three published
+experiments give the published recalls and the same spikes as neurosim in every population;
+removing any one breaks them, ``tests/hardware/test_ca3_pynn.py``, ``docs/hardware.md``):
+
+- ``delay_shift_steps = 1``: every delay one step shorter (``max(d - 1, 0)`` steps). On
+  Brian2 a spike detected at step t and delivered with delay d acts on v during step
+  t + d + 1 (a hop takes d + dt); SpiNNaker's takes d. With it every hop, and so every
+  readout time, matches. Zero delays then occur: the script and :func:`setup_simulator`
+  call ``sim.setup(..., min_delay="auto")``.
+- ``refractory_extra_steps = 1``: ``tau_refrac -> (ceil(tau_refrac / dt) + 1) dt`` (CA3:
+  1 ms -> 2 ms). Brian2's refractory period of 1 ms at dt = 1 ms lets a cell fire on the
+  very next step; SpiNNaker freezes it for ``ceil(tau_refrac / dt)`` whole steps.
+- ``stdp_window_shift = True``: additive and multiplicative ``A_plus x exp(-k dt / tau_plus)``,
+  ``A_minus x exp(+k dt / tau_minus)`` with ``k = d + d'`` steps (d the network's delay,
+  d' the exported one; CA3's learned synapses: 1 + 0, so e^(-1/3) = 0.717 and e^(1/3) = 1.396).
+  SpiNNaker (dendritic delay) pairs a post spike at s with a pre spike at t at
+  Delta = s + d - t, pyNN.brian2 (axonal delay d', pre pathway before post) at
+  Delta = s - t - d': the same window shifted by k steps, so each potentiation is
+  exp(-k dt / tau_plus) too large and each depression exp(k dt / tau_minus) too small.
+  (Pairs whose Delta changes sign under the shift are not corrected; a plastic
+  projection must have one delay.)
+- ``psp_match = True``: every weight onto a population, and ``w_min``/``w_max`` of plastic
+  synapses, times :func:`psp_scale` of the post cell (cm, tau_m, the receptor's tau_syn,
+  dt). SpiNNaker adds ``init w`` (``init = tau_syn/dt (1 - exp(-dt/tau_syn))``, 0.289 at
+  tau_syn = 0.3 ms) to a current held constant over the step; Brian2 integrates exactly a
+  current ``w exp(-t/tau_syn)`` that has mostly decayed by the step's end. The jump of v
+  at the step's end then differs by cell (CA3: x1.673 for 0.14 nF / 0.5 ms cells, x1.084
+  for 0.27 nF / 3 ms cells).
+
+Brian2 settings of that target (script and :func:`setup_simulator`): Brian2's numpy code
+generation (the default Cython target compiles every object: minutes for the CA3 circuit)
+and ``brian2.defaultclock.dt = dt`` (pyNN.brian2's SpikeSourceArray otherwise runs on
+Brian2's 0.1 ms default clock). pyNN.brian2's ``STDPMechanism`` needs
+``dendritic_delay_fraction=0`` (all its delays are axonal) and steps ``w_max * A * trace``
+(A relative, as neurosim's). Tuned and checked at dt = 1 ms only.
+
 Known engine differences (../shared/REFERENCES.md, "Engine semantics"): sPyNNaker
 7.x runs neurosim's tick exactly; pyNN.brian2 delivers a spike over delay ``d``
 after ``d + dt`` and fires on ``v > v_thresh`` (strict), so a feed-forward chain of
@@ -76,7 +114,7 @@ from neurosim.connectors import AllToAll, FixedProbability, FromList, OneToOne
 from neurosim.network import Network, PoissonSource, Population, Projection, SpikeMonitor, SpikeSourceArray
 from neurosim.plasticity import STDP
 
-Target = Literal["generic", "spinnaker"]
+Target = Literal["generic", "spinnaker", "brian2-spinnaker"]
 SIMULATORS = ("brian2", "spiNNaker", "nest")
 
 # -- the one translation table ---------------------------------------------------------------------
@@ -104,17 +142,39 @@ DENDRITIC_DELAY_FRACTION = {"brian2": 0.0, "nest": 1.0, "spiNNaker": 1.0}
 
 @dataclass(frozen=True)
 class TargetRules:
-    """What differs between PyNN implementations at export time."""
+    """What differs between PyNN implementations at export time (the module docstring gives the reasons)."""
 
     name: str
     inhibitory_sign: float      # sign of exported weights on the inhibitory receptor
     additive_a_times_w_max: bool  # sPyNNaker 7.x: the additive step is A itself (not A * w_max)
+    delay_shift_steps: int = 0  # every delay max(d - shift, 0) steps (a Brian2 hop takes d + dt)
+    refractory_extra_steps: int = 0  # > 0: tau_refrac -> (ceil(tau_refrac / dt) + extra) dt
+    stdp_window_shift: bool = False  # A_plus x exp(-k dt/tau_plus), A_minus x exp(k dt/tau_minus), k = d + d'
+    psp_match: bool = False     # weights (and STDP w_min / w_max) x psp_scale of the post cell
+    brian2_settings: bool = False  # setup: min_delay="auto", numpy code generation, defaultclock.dt = dt
+    simulators: tuple[str, ...] = ("brian2", "nest")  # where the exported semantics hold
 
 
 TARGETS: dict[str, TargetRules] = {
     "generic": TargetRules("generic", -1.0, False),
-    "spinnaker": TargetRules("spinnaker", 1.0, True),
+    "spinnaker": TargetRules("spinnaker", 1.0, True, simulators=("spiNNaker",)),
+    "brian2-spinnaker": TargetRules("brian2-spinnaker", -1.0, False, delay_shift_steps=1, refractory_extra_steps=1,
+                                    stdp_window_shift=True, psp_match=True, brian2_settings=True,
+                                    simulators=("brian2",)),
 }
+
+
+def psp_scale(cm_nF: float, tau_m_ms: float, tau_syn_ms: float, dt_ms: float = 1.0) -> float:
+    """SpiNNaker's / Brian2's jump of v at the end of the step in which one spike of weight 1 nA
+    arrives (IF_curr_exp at rest): the weight factor that makes Brian2 match SpiNNaker."""
+    init = tau_syn_ms / dt_ms * (1.0 - math.exp(-dt_ms / tau_syn_ms))
+    spinnaker = init * tau_m_ms / cm_nF * (1.0 - math.exp(-dt_ms / tau_m_ms))
+    if math.isclose(tau_m_ms, tau_syn_ms, rel_tol=1e-9):
+        brian2 = dt_ms / cm_nF * math.exp(-dt_ms / tau_m_ms)
+    else:
+        brian2 = (tau_m_ms * tau_syn_ms / (tau_m_ms - tau_syn_ms) / cm_nF
+                  * (math.exp(-dt_ms / tau_m_ms) - math.exp(-dt_ms / tau_syn_ms)))
+    return spinnaker / brian2
 
 # SpiNNaker (sPyNNaker 7.x) constraints checked by check_board.
 SPINNAKER_DT_MS = (1.0, 0.1)
@@ -197,6 +257,9 @@ def translate(network: Network, *, spike_inputs: SpikeInputs | None = None, reco
     pops: list[PopulationPlan] = []
     for p in network.populations:
         params = {py: getattr(p.params, ns) * f for py, ns, f in LIF_TRANSLATION}
+        if rules.refractory_extra_steps:
+            steps = math.ceil(params["tau_refrac"] / dt - 1e-9) + rules.refractory_extra_steps
+            params["tau_refrac"] = float(round(steps * dt, 9))
         initial = {py: getattr(p.params, ns) * f for py, ns, f in INITIAL_TRANSLATION}
         pops.append(PopulationPlan(p.name, p.size, Call("IF_curr_exp", params), initial, p.name in record,
                                    f"population {p.name}: {p.size} IF_curr_exp neurons"))
@@ -250,7 +313,10 @@ def _projection_plan(network: Network, pr: Projection, rules: TargetRules, resol
     if pr.plasticity is not None and pr.receptor == "inhibitory":
         ck.fail(f"Projection[{pr.name}].plasticity", "STDP on an inhibitory projection",
                 "STDP on excitatory projections only (the exporter's sign conventions)")
-    w, d = c.weight_nA, c.delay_steps
+    post = network.population(pr.post).params
+    tau_syn = post.tau_syn_i_ms if pr.receptor == "inhibitory" else post.tau_syn_e_ms
+    scale = psp_scale(post.cm_nF, post.tau_m_ms, tau_syn, dt) if rules.psp_match else 1.0
+    w, d = c.weight_nA * scale, np.maximum(c.delay_steps - rules.delay_shift_steps, 0)
     uniform = w.size > 0 and np.all(w == w[0]) and np.all(d == d[0])
     conn = pr.connector
     kind = type(conn).__name__
@@ -280,19 +346,37 @@ def _projection_plan(network: Network, pr: Projection, rules: TargetRules, resol
         synapse = Call("StaticSynapse", syn_kw)
         rule_txt = "static"
     else:
-        synapse = _stdp_call(pr.plasticity, rules, syn_kw)
+        window = 0
+        if rules.stdp_window_shift and c.delay_steps.size:
+            if np.any(c.delay_steps != c.delay_steps[0]):
+                ck.fail(f"Projection[{pr.name}].delay_steps", "per-connection delays on a plastic projection",
+                        f"one delay for target {rules.name!r} (its STDP window shift depends on the delay)")
+            window = int(c.delay_steps[0]) + int(d[0])
+        synapse = _stdp_call(pr.plasticity, rules, syn_kw, weight_scale=scale, window_shift_ms=window * dt)
         rule_txt = f"STDP ({pr.plasticity.weight_dependence})"
-    wtxt = f"{w[0]:g} nA" if uniform else "per-connection weights"
+    wtxt = f"{c.weight_nA[0]:g} nA" if uniform else "per-connection weights"
     dtxt = f"delay {int(d[0])} steps" if uniform else "per-connection delays"
+    if scale != 1.0:
+        wtxt += f" x {scale:.4g} (PSP match)"
+    if rules.delay_shift_steps:
+        dtxt += f" (shifted by -{rules.delay_shift_steps})"
     comment = f"projection {pr.name}: {pr.pre} -> {pr.post}, {how}, {pr.receptor}, {wtxt}, {dtxt}, {rule_txt}"
     return ProjectionPlan(pr.name, pr.pre, pr.post, connector, synapse, pr.receptor, comment)
 
 
-def _stdp_call(rule: STDP, rules: TargetRules, syn_kw: dict[str, Any]) -> Call:
+def _stdp_call(rule: STDP, rules: TargetRules, syn_kw: dict[str, Any], *, weight_scale: float = 1.0,
+               window_shift_ms: float = 0.0) -> Call:
+    """``weight_scale``: PSP match of w_min / w_max; ``window_shift_ms``: the pairing window's shift
+    (k dt, see the module docstring) compensated in A_plus / A_minus."""
     scale = rule.w_max_nA if rules.additive_a_times_w_max and not rule.multiplicative else 1.0
     timing = {py: getattr(rule, ns) * f for py, ns, f in STDP_TRANSLATION}
-    timing |= {"A_plus": rule.A_plus * scale, "A_minus": rule.A_minus * scale}
-    weight_dep = Call(WEIGHT_DEPENDENCE[rule.weight_dependence], {"w_min": rule.w_min_nA, "w_max": rule.w_max_nA})
+    a_plus, a_minus = rule.A_plus * scale, rule.A_minus * scale
+    if window_shift_ms:
+        a_plus *= math.exp(-window_shift_ms / rule.tau_plus_ms)
+        a_minus *= math.exp(window_shift_ms / rule.tau_minus_ms)
+    timing |= {"A_plus": a_plus, "A_minus": a_minus}
+    weight_dep = Call(WEIGHT_DEPENDENCE[rule.weight_dependence], {"w_min": rule.w_min_nA * weight_scale,
+                                                                  "w_max": rule.w_max_nA * weight_scale})
     return Call("STDPMechanism", {"timing_dependence": Call("SpikePairRule", timing),
                                   "weight_dependence": weight_dep,
                                   "dendritic_delay_fraction": RunTime("DENDRITIC_DELAY_FRACTION"), **syn_kw})
@@ -319,10 +403,26 @@ def _live(value: Any, sim: Any, simulator: str) -> Any:
 TABLES = {"DENDRITIC_DELAY_FRACTION": DENDRITIC_DELAY_FRACTION}
 
 
+def setup_simulator(sim_module: Any, dt_ms: float, target: Target = "generic") -> None:
+    """``sim.setup`` for a live build of ``target``: ``min_delay="auto"`` (zero delays, e.g. after
+    the delay shift of "brian2-spinnaker"), and on pyNN.brian2 numpy code generation and
+    ``defaultclock.dt = dt_ms`` (see the module docstring; any target: they do not change the semantics)."""
+    if target not in TARGETS:
+        ck.fail("target", target, f"one of {sorted(TARGETS)}")
+    sim_module.setup(timestep=dt_ms, min_delay="auto")
+    if _simulator_name(sim_module) == "brian2":
+        import brian2
+
+        brian2.prefs.codegen.target = "numpy"
+        brian2.defaultclock.dt = dt_ms * brian2.ms
+        brian2.BrianLogger.suppress_hierarchy("brian2.stateupdaters")
+
+
 def build_live(network: Network, sim_module: Any, *, spike_inputs: SpikeInputs | None = None,
                record: Sequence[str] | None = None, target: Target = "generic",
                resolve_random: bool = True) -> dict[str, Any]:
-    """Build ``network`` through the PyNN API of ``sim_module`` (``sim.setup`` already called).
+    """Build ``network`` through the PyNN API of ``sim_module`` (``sim.setup`` already called, e.g.
+    by :func:`setup_simulator`, which target "brian2-spinnaker" needs for its zero delays).
 
     Returns ``{name: PyNN Population or Projection}`` (names are unique across a Network).
     """
@@ -416,6 +516,8 @@ DT_MS = {dt!r}
 DURATION_MS = {duration!r}
 EXPORT_TARGET = {target!r}
 RECORD = {record!r}
+# Simulators whose semantics the export target matches (a warning on the others).
+TARGET_SIMULATORS = {target_sims!r}
 # STDPMechanism: pyNN.brian2 accepts only 0 (axonal delays), NEST and sPyNNaker only 1 (dendritic).
 DENDRITIC_DELAY_FRACTION = {ddf!r}
 
@@ -432,11 +534,11 @@ def main():
                         help="spiNNaker only: write the placements (JSON) and skip reading spikes "
                              "(for virtual boards, which map and generate data but do not run)")
     args = parser.parse_args()
-    if (args.simulator == "spiNNaker") != (EXPORT_TARGET == "spinnaker"):
+    if args.simulator not in TARGET_SIMULATORS:
         print(f"warning: exported for target {{EXPORT_TARGET!r}} but running on {{args.simulator}}: "
               "the additive STDP amplitudes and inhibitory signs follow the export target")
     sim = importlib.import_module(f"pyNN.{{args.simulator}}")
-    sim.setup(timestep=DT_MS)
+{setup}
     pops = {{}}
     projs = {{}}
 
@@ -505,17 +607,32 @@ def export_script(network: Network, path: str | Path, *, spike_inputs: SpikeInpu
             f"    synapse_type={_src(pr.synapse, 4)},",
             f"    receptor_type={pr.receptor!r}, label={pr.name!r})"]))
     body = textwrap.indent("\n\n".join(blocks), "    ")
+    rules = TARGETS[target]
     notes = ("SpiNNaker target: additive STDP A = neurosim A * w_max (sPyNNaker 7 applies A as the step);\n"
              "weights are positive, the receptor gives the sign.\n" if target == "spinnaker" else
+             "SpiNNaker semantics on pyNN.brian2 (dt = 1 ms): delays one step shorter, tau_refrac\n"
+             "(ceil(tau_refrac / dt) + 1) dt, STDP A_plus / A_minus x exp(-/+ k dt / tau) for the shifted\n"
+             "pairing window, weights x the PSP ratio of the post cell (neurosim.hardware.pynn docstring).\n"
+             if target == "brian2-spinnaker" else
              "Generic PyNN target: STDP A relative to w_max; inhibitory weights negative.\n"
              "pyNN.brian2 delivers a spike after delay + dt (neurosim and SpiNNaker: delay).\n")
+    setup = "    sim.setup(timestep=DT_MS)"
+    if rules.brian2_settings:
+        setup = "\n".join([
+            '    sim.setup(timestep=DT_MS, min_delay="auto")  # delays of 0 ms (the delay shift)',
+            '    if args.simulator == "brian2":',
+            "        import brian2",
+            "",
+            '        brian2.prefs.codegen.target = "numpy"  # no per-object Cython compilation (minutes)',
+            "        brian2.defaultclock.dt = DT_MS * brian2.ms  # SpikeSourceArray runs on the default clock"])
     head = _SCRIPT_HEAD.format(
         title=title or f"PyNN model exported from neurosim: {len(network.populations)} populations, "
                        f"{len(network.sources)} sources, {len(network.projections)} projections",
         target=target, filename=path.name, notes=notes, dt=plan.dt_ms, duration=float(duration_ms),
-        record=[p.name for p in plan.populations if p.record], ddf=DENDRITIC_DELAY_FRACTION)
+        record=[p.name for p in plan.populations if p.record], ddf=DENDRITIC_DELAY_FRACTION,
+        target_sims=rules.simulators)
     helper = inspect.getsource(spikes_of)
-    main = _SCRIPT_MAIN.format(body=body, default_sim="spiNNaker" if target == "spinnaker" else "brian2")
+    main = _SCRIPT_MAIN.format(body=body, default_sim=rules.simulators[0], setup=setup)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(head + helper + main)
     return path

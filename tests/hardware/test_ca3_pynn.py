@@ -1,4 +1,4 @@
-"""The CA3 memory exported to PyNN and run on pyNN.brian2 (hardware/ca3_pynn.py)."""
+"""The CA3 memory exported to PyNN (target "brian2-spinnaker" of hardware/pynn.py) and run on pyNN.brian2."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ pytest.importorskip("pyNN")
 pytest.importorskip("brian2")
 
 from neurosim.experiments.ca3_published import functional, state_map, stress  # noqa: E402
-from neurosim.hardware.ca3_pynn import BRIAN2, CONSTANTS, export_ca3_script, psp_scale, run_ca3_on_pynn  # noqa: E402
+from neurosim.hardware import pynn as export  # noqa: E402
+from neurosim.hardware.ca3_pynn import (  # noqa: E402
+    CONSTANTS,
+    export_ca3_script,
+    psp_scale,
+    recalls_from_results,
+    run_ca3_on_pynn,
+)
 from neurosim.models.ca3 import CA3Memory, DictOracle  # noqa: E402
 
 EXPERIMENTS = {"functional": functional, "stress": stress, "state_map": state_map}
@@ -65,10 +72,11 @@ def test_published_constants_recall_wrongly_on_brian2():
     assert all(e for e in expected if e is not None)  # all five published answers are non-empty
 
 
-def test_constants_are_documented():
-    assert set(CONSTANTS) == {"spinnaker", "brian2"}
-    for field in ("delay_shift_ms", "tau_refrac_ms", "stdp_A_plus_scale", "stdp_A_minus_scale", "psp_match"):
-        assert field in BRIAN2.reasons
+def test_constants_are_export_targets_and_documented():
+    assert CONSTANTS == {"spinnaker": "generic", "brian2": "brian2-spinnaker"}
+    rules = export.TARGETS["brian2-spinnaker"]
+    for field in ("delay_shift_steps", "refractory_extra_steps", "stdp_window_shift", "psp_match"):
+        assert getattr(rules, field) and f"``{field}" in export.__doc__
     assert psp_scale(0.14, 0.5, 0.3) == pytest.approx(1.673, abs=1e-3)
     assert psp_scale(0.27, 3.0, 0.3) == pytest.approx(1.084, abs=1e-3)
 
@@ -80,7 +88,9 @@ def test_exported_script_reproduces_the_recalls(tmp_path):
     proc = subprocess.run([sys.executable, str(script), "--simulator", "brian2", "--out", str(out)],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(out.read_text())
+    assert "warning" not in proc.stdout
+    assert set(json.loads(out.read_text())) == set(_run("functional", "brian2")[1])  # every population recorded
+    got_recalls, got_output = recalls_from_results(n, m, schedule, out)
     recalls, spikes = _run("functional", "brian2")
-    assert result["recalls"] == recalls
-    assert result["spikes"]["output"] == spikes["output"]
+    assert got_recalls == recalls
+    assert got_output == spikes["output"]

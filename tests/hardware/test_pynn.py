@@ -106,6 +106,30 @@ def test_translation_per_target_signs_and_stdp_amplitudes():
     assert call.kwargs["weight_dependence"].cls == "MultiplicativeWeightDependence"
 
 
+def test_brian2_spinnaker_target_applies_the_brian2_adjustments_to_any_network(tmp_path):
+    net = small_stdp_network()
+    cellp = net.population("b").params
+    scale = export.psp_scale(cellp.cm_nF, cellp.tau_m_ms, cellp.tau_syn_e_ms, net.dt_ms)
+    assert scale == pytest.approx(1.084, abs=1e-3)  # 0.27 nF / 3 ms / 0.3 ms cells
+    plan = export.translate(net, target="brian2-spinnaker")
+    pops = {p.name: p for p in plan.populations}
+    assert pops["a"].cell.kwargs["tau_refrac"] == 2.0  # ceil(1 ms / dt) + 1 steps
+    proj = {p.name: p for p in plan.projections}
+    assert proj["src_a"].synapse.kwargs == {"weight": pytest.approx(6.0 * scale), "delay": 0.0}  # 1 step - 1
+    assert proj["b_a_inh"].synapse.kwargs == {"weight": pytest.approx(-2.0 * scale), "delay": 2.0}
+    assert [r[3] for r in proj["a_b"].connector.kwargs["conn_list"]] == [0.0, 0.0]
+    stdp = proj["a_b_stdp"].synapse.kwargs
+    assert stdp["delay"] == 1.0 and stdp["weight"] == pytest.approx(1.5 * scale)
+    timing = stdp["timing_dependence"].kwargs  # window shifted by k = 2 + 1 steps
+    assert timing["A_plus"] == pytest.approx(0.5 * np.exp(-3 / 3)) and timing["A_minus"] == pytest.approx(
+        0.25 * np.exp(3 / 4))
+    assert stdp["weight_dependence"].kwargs == {"w_min": 0.0, "w_max": pytest.approx(6.0 * scale)}
+    text = export.export_script(net, tmp_path / "b2.py", duration_ms=10.0, target="brian2-spinnaker").read_text()
+    assert 'min_delay="auto"' in text and 'codegen.target = "numpy"' in text and "defaultclock.dt" in text
+    generic = export.export_script(net, tmp_path / "g.py", duration_ms=10.0).read_text()
+    assert "min_delay" not in generic and "codegen" not in generic and "sim.setup(timestep=DT_MS)\n" in generic
+
+
 def test_ca3_functional_maps_on_one_chip_of_a_virtual_spinn5_board(tmp_path):
     pytest.importorskip("spynnaker")
     from neurosim.experiments.ca3_published import functional
