@@ -49,6 +49,14 @@ REGISTRY: dict[str, Experiment] = {
                    "neurosim.experiments.ca3_circuit"),
         Experiment("ca3-auto-capacity", "autoassociative CA3 (PC<->PC STDP, arXiv 2205.04782): recall accuracy "
                    "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
+        Experiment("sparsey-similarity", "Sparsey: input overlap vs code overlap (Spearman) at several loads",
+                   "neurosim.experiments.sparsey_similarity"),
+        Experiment("sparsey-capacity", "Sparsey: recognition and recall of N stored inputs from 20%-corrupted cues",
+                   "neurosim.experiments.sparsey_capacity"),
+        Experiment("sparsey-digits", "Sparsey: 2-level hierarchy, single-trial learning of scikit-learn digits, "
+                   "k-NN on codes", "neurosim.experiments.sparsey_digits"),
+        Experiment("sparsey-sequences", "Sparsey: learn sequences, recall the next items through H from the first",
+                   "neurosim.experiments.sparsey_sequences"),
     )
 }
 
