@@ -130,6 +130,24 @@ def csa_reference(weights: dict[str, np.ndarray], active: dict[str, np.ndarray],
     return v, g, rho.ravel()
 
 
+def step_reference(weights: dict[str, np.ndarray], active: dict[str, np.ndarray], q: int, k: int,
+                   params: CSAParams, uniforms: np.ndarray, *, recognize: bool = False,
+                   learn: bool = True) -> tuple[np.ndarray, float]:
+    """One CSA step and its learning in plain numpy: (code (q,) cell indices, G); learns in ``weights``."""
+    v, g, rho = csa_reference(weights, active, q, k, params)
+    if recognize:
+        code = v.reshape(q, k).argmax(axis=1)
+    else:
+        # the first cell whose cumulative probability exceeds the CM's uniform (the last on round-off)
+        cum = np.cumsum(rho.reshape(q, k), axis=1)
+        code = np.minimum((cum <= np.asarray(uniforms)[:, None]).sum(axis=1), k - 1)
+    code = code + np.arange(q) * k
+    if learn:
+        for s, idx in active.items():
+            weights[s][np.ix_(idx, code)] = 1
+    return code, g
+
+
 # ---------------------------------------------------------------------------------------------
 # the kernel: a batch of inputs, CSA and learning, in numba
 
@@ -417,7 +435,7 @@ class SparseyMemory:
     k: int = 20
     seed: int = 0
     params: CSAParams = field(default_factory=CSAParams)
-    recall_threshold: float = 0.5
+    recall_threshold: float = 0.9
 
     def __post_init__(self) -> None:
         ck.in_range("recall_threshold", self.recall_threshold, 0.0, 1.0)

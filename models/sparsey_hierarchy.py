@@ -90,7 +90,7 @@ class Hierarchy:
         out = []
         for li, lv in enumerate(self.levels):
             codes = np.empty((n, len(self.macs[li]), lv.q), dtype=np.int64)
-            for m, (mac, block) in enumerate(zip(self.macs[li], self.blocks[li])):
+            for m, (mac, block) in enumerate(zip(self.macs[li], self.blocks[li], strict=True)):
                 codes[:, m] = mac.present(units[:, block].reshape(n, -1), rng, learn=learn,
                                           recognize=recognize).cells
             out.append(codes)
