@@ -156,8 +156,7 @@ def step_reference(weights: dict[str, np.ndarray], active: dict[str, np.ndarray]
 def _support(idx, w, lam, v, tmp):
     """v *= (sum_j w[idx_j] / |idx|) ** lam."""
     n = v.size
-    for i in range(n):
-        tmp[i] = 0.0
+    tmp[:] = 0  # integer counts: the row sums vectorize without float conversions
     for j in idx:
         row = w[j]
         for i in range(n):
@@ -245,7 +244,7 @@ def _run_batch(u_ptr, u_idx, wu, use_h, prev, wh, d_ptr, d_idx, wd, lam, q, k, g
     n = q * k
     v = np.empty(n)
     rho = np.empty(n)
-    tmp = np.empty(n)
+    tmp = np.empty(n, dtype=np.int32)
     code = np.empty(q, dtype=np.int64)
     empty = np.empty(0, dtype=np.int64)
     for t in range(u_ptr.size - 1):

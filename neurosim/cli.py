@@ -95,9 +95,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from neurosim import bench
 
-    if args.what not in ("core", "ca3"):
-        print(f"error: bench {args.what!r} is not allowed: 'core' or 'ca3'", file=sys.stderr)
+    if args.what not in ("core", "ca3", "sparsey"):
+        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3' or 'sparsey'", file=sys.stderr)
         return 2
+    if args.what == "sparsey":
+        from neurosim.experiments import sparsey_bench
+
+        log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
+        kw = {"active": int(args.sizes)} if args.sizes else {}
+        rows = sparsey_bench.bench(seed=args.seed, log=log, **kw)
+        if args.json:
+            print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2))
+        return 0
     if args.what == "ca3":
         from neurosim.experiments import ca3_scale
 
@@ -180,8 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("bench", help="side-by-side speed of the engines")
-    b.add_argument("what", help="'core' (engines side by side) or 'ca3' (the CA3 memory at growing sizes)")
-    b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000)")
+    b.add_argument("what", help="'core' (engines side by side), 'ca3' (the CA3 memory at growing sizes) or "
+                   "'sparsey' (learning throughput of one MAC)")
+    b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000; "
+                   "sparsey: active input units, default 120)")
     b.add_argument("--ops", type=int, default=300, help="ca3: operations per size")
     b.add_argument("--backend", help="ca3: the backend (default numba)")
     b.add_argument("--duration-ms", type=float, default=1000.0)

@@ -47,6 +47,14 @@ def test_bench_json(capsys) -> None:
     assert result["static"][0]["fraction_of_ceiling"] > 0
 
 
+def test_bench_sparsey_json(capsys) -> None:
+    """The three ways of learning (kernel batch, kernel per item, numpy reference) agree code for code."""
+    assert main(["bench", "sparsey", "--sizes", "60", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["way"] for r in result["rows"]] == ["numba batch", "numba per item", "numpy reference"]
+    assert all(r["inputs_per_s"] > 0 for r in result["rows"]) and result["rows"][2]["vs_numpy"] == 1.0
+
+
 def test_bench_rejects_unknown_engine(capsys) -> None:
     assert main(["bench", "core", "--engines", "nest"]) == 2
     assert "engines = ['nest'] are not allowed" in capsys.readouterr().err
