@@ -22,10 +22,11 @@ from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
 from neurosim.experiments import Outcome
+from neurosim.experiments.common import prefix_max
 from neurosim.io import ResultsWriter, read_results
-from neurosim.memory import partial_cue, random_patterns
+from neurosim.memory import jaccard, partial_cue, random_patterns
 from neurosim.models.ca3_auto import CA3AutoMemory, CA3AutoParams
-from neurosim.plotting import COLORS
+from neurosim.plotting import COLORS, pyplot, save
 
 HOPFIELD_ALPHA = 0.138  # Amit, Gutfreund & Sompolinsky (1985): P_max = 0.138 N for random +-1 patterns
 
@@ -55,13 +56,6 @@ def hopfield_recall(patterns: np.ndarray, cues: np.ndarray, rng: np.random.Gener
         if not changed:
             break
     return x > 0.0
-
-
-def jaccard(recalled: np.ndarray, stored: np.ndarray) -> np.ndarray:
-    """Per row: |recalled & stored| / |recalled | stored| (1.0 when both are empty)."""
-    inter = np.count_nonzero(recalled & stored, axis=-1)
-    union = np.count_nonzero(recalled | stored, axis=-1)
-    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
 
 
 def grid(inhibitions_nA, sparsities, n_patterns) -> list[tuple[float, float, int]]:
@@ -131,8 +125,8 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3
     for w, f in product(inhibitions_nA, sparsities):
         exact = [r[2] for r in rows if r[0] == w and r[1] == f and r[4] == 1.0]
         hop = [r[2] for r in rows if r[0] == w and r[1] == f and r[6] == 1.0]
-        notes.append(f"w_inh {w:g} nA, f = {f:g}: all recalls exact up to P = {_prefix_max(exact, n_patterns)} "
-                     f"(Hopfield: {_prefix_max(hop, n_patterns)})")
+        notes.append(f"w_inh {w:g} nA, f = {f:g}: all recalls exact up to P = {prefix_max(exact, n_patterns)} "
+                     f"(Hopfield: {prefix_max(hop, n_patterns)})")
     ok = all(r[3] == 1.0 for r in rows if r[2] == 1)
     return Outcome(title=f"ca3-auto-capacity on {backend}: N = {n_cells} PCs, cues = {cue_keep:.0%} fragments",
                    columns=["w_inh (nA)", "sparsity", "P", "accuracy", "perfect", "Hopfield accuracy",
@@ -140,22 +134,9 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3
                    rows=rows, files=[out, png], ok=ok, notes=notes)
 
 
-def _prefix_max(exact_ps: list[int], n_patterns: tuple[int, ...]) -> int:
-    """The largest P such that every P' <= P in the grid was recalled exactly (0 if none)."""
-    best = 0
-    for p in sorted(n_patterns):
-        if p not in exact_ps:
-            break
-        best = p
-    return best
-
-
 def plot(rows: list[list], path: Path, n_cells: int) -> Path:
     """Accuracy (top) and perfect fraction (bottom) vs P, one column per inhibition."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     inhibitions = sorted({r[0] for r in rows})
     sparsities = sorted({r[1] for r in rows})
@@ -183,8 +164,4 @@ def plot(rows: list[list], path: Path, n_cells: int) -> Path:
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(sparsities), fontsize=8)
     fig.suptitle(f"autoassociative CA3 (N = {n_cells} PCs) vs classical Hopfield, cues = fragments")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path, rect=(0, 0.07, 1, 1))

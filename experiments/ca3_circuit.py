@@ -12,6 +12,7 @@ from pathlib import Path
 from neurosim.connectors import AllToAll, FromList, OneToOne
 from neurosim.experiments import Outcome
 from neurosim.models.ca3 import build_network
+from neurosim.plotting import pyplot, save
 
 # population -> (x, y, size label)
 LAYOUT = {
@@ -38,13 +39,9 @@ def _connector(pr) -> str:
 
 
 def draw(path: Path | str, n: int = 5, m: int = 10) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.patches import FancyBboxPatch
 
-    from neurosim.plotting import _save
 
     net = build_network(n, m)
     fig, ax = plt.subplots(figsize=(13, 5.8))
@@ -81,7 +78,7 @@ def draw(path: Path | str, n: int = 5, m: int = 10) -> Path:
     ax.axis("off")
     ax.set_title(f"CA3 content-addressable memory (drawn from models.ca3.build_network; labels: weight nA / delay ms, "
                  f"connector; here n = {n}, m = {m}: inhibition 6m = {6 * m} nA)", fontsize=9)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3-circuit.h5", resume: bool = False,

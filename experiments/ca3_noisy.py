@@ -20,6 +20,7 @@ from neurosim.experiments import Outcome
 from neurosim.io import ResultsWriter
 from neurosim.memory import add_bits, drop_bits
 from neurosim.models.ca3 import CA3Memory, DictOracle, Operation
+from neurosim.plotting import COLORS, pyplot, save
 
 MEMORIES = ("gated", "published", "ideal")
 
@@ -79,12 +80,8 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3
 
 
 def _plot(conditions, precision, recall, path: Path, n: int, m: int, k: int) -> Path:
-    import matplotlib
+    plt = pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from neurosim.plotting import COLORS, _save
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     for ax, kind, xi, label in ((axes[0], "missing", 1, "fraction of the content's bits missing"),
@@ -100,4 +97,4 @@ def _plot(conditions, precision, recall, path: Path, n: int, m: int, k: int) -> 
     axes[0].set_ylabel("cue retrieval")
     axes[1].legend(fontsize=7, loc="upper right")
     fig.suptitle(f"CA3 memory, noisy content queries (n = {n} cues, m = {m} bits, {k} active)")
-    return _save(fig, path)
+    return save(fig, path)

@@ -331,6 +331,19 @@ class MAC:
         self._n_set[0] = 0
         self.frozen = False
 
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of the learned state (weights, previous code, set-weight count) for :meth:`restore`."""
+        return {"u": self.u.copy(), "h": self.h.copy(), "d": self.d.copy(), "prev": self.prev.copy(),
+                "n_set": self._n_set.copy()}
+
+    def restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        """Go back to a :meth:`snapshot` (e.g. to probe a loaded MAC without keeping what the probe learned)."""
+        for name in ("u", "h", "d", "prev"):
+            getattr(self, name)[:] = snapshot[name]
+        self._n_set[:] = snapshot["n_set"]
+        p = self.params.freeze_fraction
+        self.frozen = p is not None and self._n_set[0] >= int(np.ceil(p * self.u.size))
+
     def end_sequence(self) -> None:
         """The next input starts a new sequence (no H input)."""
         self.prev[:] = -1

@@ -105,3 +105,15 @@ def flip_bits(rng: np.random.Generator, item: np.ndarray, k: int) -> np.ndarray:
     idx = rng.choice(item.size, size=k, replace=False)
     cue[idx] = ~cue[idx]
     return cue
+
+
+def move_bits(rng: np.random.Generator, item: np.ndarray, k: int) -> np.ndarray:
+    """The item with ``k`` of its active units moved to units outside it: same sparsity, overlap |item| - k."""
+    item = np.asarray(item, dtype=bool)
+    return drop_bits(rng, item, k) | (add_bits(rng, item, k) & ~item)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row |a & b| / |a | b| (1.0 when both are empty): 1 only for an exact match."""
+    union = np.count_nonzero(a | b, axis=-1)
+    return np.where(union > 0, np.count_nonzero(a & b, axis=-1) / np.maximum(union, 1), 1.0)

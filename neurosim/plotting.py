@@ -64,7 +64,7 @@ def raster(spikes: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Path
         ra.set_ylabel("rate (Hz)")
         ra.legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("time (ms)")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def weight_evolution(times_ms: np.ndarray, weights: np.ndarray, path: str | Path, *, title: str = "",
@@ -89,15 +89,26 @@ def weight_evolution(times_ms: np.ndarray, weights: np.ndarray, path: str | Path
     b.set_ylabel("synapses")
     b.legend(fontsize=8)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
-def _save(fig, path: str | Path) -> Path:
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no screen needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    return plt
+
+
+def save(fig, path: str | Path, *, dpi: int = 120, rect: tuple[float, float, float, float] | None = None) -> Path:
+    """Lay out (``rect``: the area tight_layout fills), write ``path`` (folders made) and close the figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout(rect=rect)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

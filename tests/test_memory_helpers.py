@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurosim.memory import add_bits, as_pattern, drop_bits, flip_bits, hamming, overlap, partial_cue, random_patterns
+from neurosim.memory import (
+    add_bits,
+    as_pattern,
+    drop_bits,
+    flip_bits,
+    hamming,
+    jaccard,
+    move_bits,
+    overlap,
+    partial_cue,
+    random_patterns,
+)
 
 
 def test_random_patterns_have_exact_activity_and_depend_on_seed() -> None:
@@ -41,3 +52,19 @@ def test_errors_name_the_field() -> None:
         as_pattern("item", [2, 0, 1, 0], 4)
     with pytest.raises(ValueError, match=r"k = 5 .*\[0, 2\]"):
         drop_bits(np.random.default_rng(0), np.array([1, 1, 0, 0], bool), 5)
+
+
+def test_move_bits_keeps_sparsity_and_sets_the_overlap() -> None:
+    rng = np.random.default_rng(0)
+    x = np.zeros(100, bool)
+    x[rng.choice(100, 30, replace=False)] = True
+    for m in (0, 7, 30):
+        y = move_bits(rng, x, m)
+        assert y.sum() == 30 and (x & y).sum() == 30 - m
+
+
+def test_jaccard() -> None:
+    a = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]], dtype=bool)
+    b = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], dtype=bool)
+    np.testing.assert_allclose(jaccard(a, b), [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(jaccard(a[:1], np.array([[1, 1, 1, 0]], dtype=bool)), [2 / 3])

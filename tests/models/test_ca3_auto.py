@@ -10,7 +10,7 @@ import pytest
 from neurosim import Simulator, backends
 from neurosim.experiments import ca3_auto_capacity as cap
 from neurosim.io import read_results
-from neurosim.memory import partial_cue, random_patterns
+from neurosim.memory import jaccard, partial_cue, random_patterns
 from neurosim.models.ca3_auto import CA3AutoMemory, CA3AutoParams, build_network, present, weight_matrix
 
 N = 15  # the paper's network size
@@ -244,7 +244,7 @@ def test_hopfield_baseline_recalls_below_0_1_n_and_fails_well_above_0_14_n() -> 
 
     def scores(p: int) -> tuple[float, float]:
         out = cap.hopfield_recall(patterns[:p], cues[:p], np.random.default_rng(1))
-        return float(cap.jaccard(out, patterns[:p]).mean()), float(np.all(out == patterns[:p], axis=1).mean())
+        return float(jaccard(out, patterns[:p]).mean()), float(np.all(out == patterns[:p], axis=1).mean())
 
     assert scores(10) == (1.0, 1.0)  # 0.05 N
     assert scores(20)[0] > 0.9  # 0.1 N
@@ -252,8 +252,3 @@ def test_hopfield_baseline_recalls_below_0_1_n_and_fails_well_above_0_14_n() -> 
     assert perfect == 0.0 and acc < 0.7
 
 
-def test_jaccard() -> None:
-    a = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]], dtype=bool)
-    b = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], dtype=bool)
-    np.testing.assert_allclose(cap.jaccard(a, b), [1.0, 0.0, 1.0])
-    np.testing.assert_allclose(cap.jaccard(a[:1], np.array([[1, 1, 1, 0]], dtype=bool)), [2 / 3])
