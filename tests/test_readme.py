@@ -28,3 +28,20 @@ def test_readme_ca3_example_runs(capsys) -> None:
     code = re.search(r"The CA3 memory:\s+```python\n(.*?)```", README.read_text(), re.S).group(1)
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out.strip() == "[0, 1, 8, 9] [0, 4]"
+
+
+def test_docs_python_examples_run(tmp_path, capsys) -> None:
+    """Every ```python block of docs/ runs as written (in a scratch directory)."""
+    docs = README.parent / "docs"
+    blocks = [(p, code) for p in sorted(docs.rglob("*.md"))
+              for code in re.findall(r"```python\n(.*?)```", p.read_text(), re.S)]
+    assert {p.name for p, _ in blocks} >= {"ca3.md", "sparsey.md"}
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for path, code in blocks:
+            exec(compile(code, str(path), "exec"), {})
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert "1.0\nTrue\n" in out  # the Sparsey example: G of a stored item, exact recall
