@@ -7,9 +7,10 @@ a fixed list of random patterns with exactly round(f N) active units, then recal
 each of them from a fragment keeping ``cue_keep`` of its active units (50%). Scores
 per pattern: accuracy = Jaccard overlap |recalled & stored| / |recalled | stored|
 (1 only for an exact recall; it falls with missing and with spurious units) and
-perfect = exact recall. The baseline is a classical Hopfield network (:func:`hopfield_recall`)
-given the same patterns and the same fragments. One resumable trial per (inhibition,
-f, P) point; the figure marks the Hopfield capacity 0.138 N.
+perfect = exact recall. The baseline is a classical Hopfield network (:func:`hopfield_baseline`:
+a :class:`~neurosim.models.hopfield.Hopfield` with the covariance rule, zero threshold and
+asynchronous updates) given the same patterns and the same fragments. One resumable trial per
+(inhibition, f, P) point; the figure marks the Hopfield capacity 0.138 N.
 """
 
 from __future__ import annotations
@@ -26,36 +27,20 @@ from neurosim.experiments.common import prefix_max
 from neurosim.io import ResultsWriter, read_results
 from neurosim.memory import jaccard, partial_cue, random_patterns
 from neurosim.models.ca3_auto import CA3AutoMemory, CA3AutoParams
+from neurosim.models.hopfield import Hopfield
 from neurosim.plotting import COLORS, pyplot, save
 
 HOPFIELD_ALPHA = 0.138  # Amit, Gutfreund & Sompolinsky (1985): P_max = 0.138 N for random +-1 patterns
 
 
-def hopfield_recall(patterns: np.ndarray, cues: np.ndarray, rng: np.random.Generator,
-                    max_sweeps: int = 50) -> np.ndarray:
-    """Classical Hopfield network: +-1 units, Hebbian outer-product weights, asynchronous updates.
-
-    ``J = sum_mu (s_mu - m)(s_mu - m)^T / N`` with ``s = 2 pattern - 1`` and ``m`` the mean of
-    the stored ``s`` (the covariance form of Amit, Gutfreund & Sompolinsky 1987 for biased
-    patterns; for f = 0.5 patterns m = 0 and it is Hopfield's rule), zero diagonal, zero
-    threshold. Each cue (binary, as ``2 cue - 1``) is updated unit by unit in a random order
-    per sweep until a sweep changes nothing. Returns the final states as bool rows.
-    """
-    s = 2.0 * np.asarray(patterns, dtype=np.float64) - 1.0
-    c = s - s.mean()
-    j = c.T @ c / s.shape[1]
-    np.fill_diagonal(j, 0.0)
-    x = 2.0 * np.asarray(cues, dtype=np.float64) - 1.0
-    for _ in range(max_sweeps):
-        changed = False
-        for i in rng.permutation(x.shape[1]):
-            h = x @ j[:, i]
-            new = np.where(h > 0.0, 1.0, np.where(h < 0.0, -1.0, x[:, i]))
-            changed |= bool(np.any(new != x[:, i]))
-            x[:, i] = new
-        if not changed:
-            break
-    return x > 0.0
+def hopfield_baseline(patterns: np.ndarray, seed: int) -> Hopfield:
+    """The classical Hopfield network storing ``patterns``: covariance rule centred on the patterns'
+    mean activity (Hopfield's rule at f = 0.5), zero threshold, asynchronous updates in a random
+    order per sweep (the orders drawn from ``seed``), at most 50 sweeps."""
+    memory = Hopfield(patterns.shape[1], activity=float(np.mean(patterns)), threshold=0.0, update="async",
+                      max_sweeps=50, seed=seed)
+    memory.store_many(patterns)
+    return memory
 
 
 def grid(inhibitions_nA, sparsities, n_patterns) -> list[tuple[float, float, int]]:
@@ -81,7 +66,7 @@ def trial(patterns: np.ndarray, cues: np.ndarray, w_inh_nA: float, *, backend: s
     for p in patterns:
         memory.store(p)
     recalled = np.array([memory.recall(c) for c in cues])
-    hop = hopfield_recall(patterns, cues, np.random.default_rng(seed))
+    hop = hopfield_baseline(patterns, seed).recall_many(cues)
     return {"accuracy": jaccard(recalled, patterns), "perfect": np.all(recalled == patterns, axis=1),
             "hopfield_accuracy": jaccard(hop, patterns), "hopfield_perfect": np.all(hop == patterns, axis=1),
             "recalled_active": np.count_nonzero(recalled, axis=1)}
@@ -96,7 +81,7 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3
     ck.count("n_cells", n_cells, minimum=2)
     ck.in_range("cue_keep", cue_keep, 0.0, 1.0)
     for f in sparsities:
-        ck.in_range("sparsities", f, 1.0 / n_cells, 1.0)
+        ck.in_range("sparsities", f, 1.0 / n_cells, 1.0 - 1.0 / n_cells)
     for p in n_patterns:
         ck.count("n_patterns", p)
     points = grid(inhibitions_nA, sparsities, n_patterns)

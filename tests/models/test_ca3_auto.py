@@ -12,6 +12,7 @@ from neurosim.experiments import ca3_auto_capacity as cap
 from neurosim.io import read_results
 from neurosim.memory import jaccard, partial_cue, random_patterns
 from neurosim.models.ca3_auto import CA3AutoMemory, CA3AutoParams, build_network, present, weight_matrix
+from neurosim.models.hopfield import Hopfield
 
 N = 15  # the paper's network size
 
@@ -243,7 +244,10 @@ def test_hopfield_baseline_recalls_below_0_1_n_and_fails_well_above_0_14_n() -> 
     cues = np.array([partial_cue(rng, p, 0.5) for p in patterns])
 
     def scores(p: int) -> tuple[float, float]:
-        out = cap.hopfield_recall(patterns[:p], cues[:p], np.random.default_rng(1))
+        memory = cap.hopfield_baseline(patterns[:p], seed=1)
+        assert isinstance(memory, Hopfield) and memory.n_stored == p
+        assert memory.params.activity == 0.5 and memory.params.threshold == 0.0 and memory.params.update == "async"
+        out = memory.recall_many(cues[:p])
         return float(jaccard(out, patterns[:p]).mean()), float(np.all(out == patterns[:p], axis=1).mean())
 
     assert scores(10) == (1.0, 1.0)  # 0.05 N
@@ -252,3 +256,15 @@ def test_hopfield_baseline_recalls_below_0_1_n_and_fails_well_above_0_14_n() -> 
     assert perfect == 0.0 and acc < 0.7
 
 
+
+
+def test_hopfield_baseline_centres_the_rule_on_the_patterns_activity() -> None:
+    """Sparse patterns: m = 2 f - 1 from the patterns' mean, the weights are the covariance rule."""
+    rng = np.random.default_rng(2)
+    patterns = random_patterns(rng, 6, 40, 4)
+    memory = cap.hopfield_baseline(patterns, seed=0)
+    assert memory.params.activity == pytest.approx(0.1)
+    c = 2.0 * patterns - 1.0 + 0.8
+    want = c.T @ c / 40
+    np.fill_diagonal(want, 0.0)
+    np.testing.assert_allclose(memory.weights, want, atol=1e-12)
