@@ -264,30 +264,40 @@ class CA3Memory:
         self.learn(key, np.flatnonzero(as_pattern("item", item, self.n_bits)).tolist())
 
     def recall(self, cue: int | np.ndarray) -> np.ndarray:
-        """A cue (int) gives its content; a partial content pattern gives the content of the
-        first cue it retrieves (all zeros if none)."""
+        """A cue (int) gives its content. A partial content pattern retrieves every cue whose content
+        shares a bit with it (one content-recall operation); the content recalled from each of those
+        cues is compared with the query and the best match is returned: most shared bits, then
+        fewest bits outside the query, then the lowest cue (all zeros if no cue is retrieved)."""
         if isinstance(cue, (int, np.integer)) and not isinstance(cue, bool):
-            bits = self.recall_by_cue(int(cue))
-        else:
-            query = np.flatnonzero(as_pattern("cue", cue, self.n_bits)).tolist()
-            cues = self.recall_by_content(query)
-            bits = self.recall_by_cue(cues[0]) if cues else []
-        out = np.zeros(self.n_bits, dtype=bool)
-        out[bits] = True
-        return out
+            out = np.zeros(self.n_bits, dtype=bool)
+            out[self.recall_by_cue(int(cue))] = True
+            return out
+        query = as_pattern("cue", cue, self.n_bits)
+        best, best_score = np.zeros(self.n_bits, dtype=bool), (0, 0)
+        for content in self._candidates(query):
+            score = (np.count_nonzero(content & query), -np.count_nonzero(content & ~query))
+            if score > best_score:
+                best, best_score = content, score
+        return best
 
     def recognize(self, item: np.ndarray) -> float:
         """Familiarity in [0, 1]: the best Jaccard similarity between ``item`` and the content
         recalled from each cue that the item's bits retrieve (all from spikes)."""
         pattern = as_pattern("item", item, self.n_bits)
-        query = np.flatnonzero(pattern).tolist()
         best = 0.0
-        for cue in self.recall_by_content(query):
-            content = np.zeros(self.n_bits, dtype=bool)
-            content[self.recall_by_cue(cue)] = True
+        for content in self._candidates(pattern):
             union = np.count_nonzero(content | pattern)
             best = max(best, np.count_nonzero(content & pattern) / union if union else 0.0)
         return best
+
+    def _candidates(self, query: np.ndarray) -> list[np.ndarray]:
+        """The contents (bool rows) of the cues a content query retrieves, in cue order."""
+        out = []
+        for c in self.recall_by_content(np.flatnonzero(query).tolist()):
+            content = np.zeros(self.n_bits, dtype=bool)
+            content[self.recall_by_cue(c)] = True
+            out.append(content)
+        return out
 
     def reset(self) -> None:
         """Forget everything (a fresh simulator at t = 0)."""
