@@ -49,6 +49,8 @@ REGISTRY: dict[str, Experiment] = {
                    "neurosim.experiments.ca3_circuit"),
         Experiment("ca3-auto-capacity", "autoassociative CA3 (PC<->PC STDP, arXiv 2205.04782): recall accuracy "
                    "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
+        Experiment("forgetting", "every memory model through recognition, recall, retention, rehearsal and capacity "
+                   "protocols (--full, --scheduler, --workers)", "neurosim.experiments.forgetting"),
         Experiment("sparsey-similarity", "Sparsey: input overlap vs code overlap (Spearman) at several loads",
                    "neurosim.experiments.sparsey_similarity"),
         Experiment("sparsey-capacity", "Sparsey: recognition and recall of N stored inputs from 20%-corrupted cues",
@@ -65,6 +67,15 @@ def get(name: str) -> Experiment:
     if name not in REGISTRY:
         raise ValueError(f"experiment = {name!r} is not allowed: one of {sorted(REGISTRY)}")
     return REGISTRY[name]
+
+
+def options(name: str) -> set[str]:
+    """The optional keyword arguments an experiment's function takes beyond the common ones."""
+    import inspect
+
+    e = get(name)
+    fn = getattr(importlib.import_module(e.module), e.function)
+    return set(inspect.signature(fn).parameters) & {"full", "scheduler", "workers"}
 
 
 def run(name: str, **kwargs) -> Outcome:

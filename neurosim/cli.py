@@ -78,9 +78,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"error: {out} exists; pass --force to replace it", file=sys.stderr)
             return 2
         out.unlink()
+    extra = {k: v for k, v in (("full", args.full or None), ("scheduler", args.scheduler), ("workers", args.workers))
+             if v is not None}
+    unsupported = sorted(set(extra) - experiments.options(args.name))
+    if unsupported:
+        print(f"error: {', '.join('--' + k for k in unsupported)} is not allowed for {args.name}: "
+              "only for experiments that take it (forgetting)", file=sys.stderr)
+        return 2
     try:
         outcome = experiments.run(args.name, backend=args.backend, seed=args.seed, out=out, resume=args.resume,
-                                  progress=not args.quiet)
+                                  progress=not args.quiet, **extra)
     except FileExistsError as exc:  # an unfinished run without --resume, or a finished one with it
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -187,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true", help="continue an interrupted run")
     r.add_argument("--force", action="store_true", help="replace an existing output file")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--full", action="store_true", help="the full sweep instead of the quick default (forgetting)")
+    r.add_argument("--scheduler", help="run the tasks on a Dask cluster: its scheduler address (forgetting)")
+    r.add_argument("--workers", type=int, help="local worker processes (default: the cores available)")
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("bench", help="side-by-side speed of the engines")
     b.add_argument("what", help="'core' (engines side by side), 'ca3' (the CA3 memory at growing sizes) or "
