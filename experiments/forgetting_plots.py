@@ -95,20 +95,15 @@ def _log_x(steps: np.ndarray) -> np.ndarray:
     return np.where(steps == 0, 0.5, steps)
 
 
-def forgetting_curves(res: Results, tasks: list[Task], path: Path) -> Path:
-    """Recognition (2AFC per foil) and recall (Jaccard per cue) vs interference, one panel per model."""
+def _per_model(tasks: list[Task], draw, ylabel: str, title: str, path: Path, legend: dict) -> Path:
+    """One panel per model on a log interference axis; ``draw(ax, model)`` plots into each."""
     plt = pyplot()
     models = list(dict.fromkeys(t.model for t in tasks))
     cols = min(3, len(models))
     rows = int(np.ceil(len(models) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 3.8 * rows), sharey=True, squeeze=False)
     for ax, m in zip(axes.ravel(), models, strict=False):
-        for j, f in enumerate(FOILS):
-            s, v = curve(res, tasks, m, "retention-none", f"afc_{f}")
-            ax.plot(_log_x(s), v, "-", color=COLORS[j], lw=1.6, label=f"recognition vs {f} foil")
-        for j, c in enumerate(CUES):
-            s, v = curve(res, tasks, m, "retention-none", f"recall_{c}")
-            ax.plot(_log_x(s), v, "--", color=COLORS[3 + j], lw=1.6, label=f"recall from {c} cue")
+        draw(ax, m)
         ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
         ax.set_xscale("log")
         ax.set_title(m, fontsize=10)
@@ -118,37 +113,42 @@ def forgetting_curves(res: Results, tasks: list[Task], path: Path) -> Path:
     for ax in axes.ravel()[len(models):]:
         ax.axis("off")
     for r in range(rows):
-        axes[r, 0].set_ylabel("2AFC (solid) / recall Jaccard (dashed)")
-    axes[0, 0].legend(fontsize=7, loc="lower left")
-    fig.suptitle("retention: recognition and cued recall of the study set while new items are stored")
+        axes[r, 0].set_ylabel(ylabel)
+    axes[0, 0].legend(**legend)
+    fig.suptitle(title)
     return save(fig, path)
 
 
+def forgetting_curves(res: Results, tasks: list[Task], path: Path) -> Path:
+    """Recognition (2AFC per foil) and recall (Jaccard per cue) vs interference, one panel per model."""
+
+    def draw(ax, m: str) -> None:
+        for j, f in enumerate(FOILS):
+            s, v = curve(res, tasks, m, "retention-none", f"afc_{f}")
+            ax.plot(_log_x(s), v, "-", color=COLORS[j], lw=1.6, label=f"recognition vs {f} foil")
+        for j, c in enumerate(CUES):
+            s, v = curve(res, tasks, m, "retention-none", f"recall_{c}")
+            ax.plot(_log_x(s), v, "--", color=COLORS[3 + j], lw=1.6, label=f"recall from {c} cue")
+
+    return _per_model(tasks, draw, "2AFC (solid) / recall Jaccard (dashed)",
+                      "retention: recognition and cued recall of the study set while new items are stored", path,
+                      {"fontsize": 7, "loc": "lower left"})
+
+
 def rehearsal(res: Results, tasks: list[Task], path: Path) -> Path:
-    """Recall (random-half cues) vs interference per rehearsal schedule, one panel per model."""
-    plt = pyplot()
-    models = list(dict.fromkeys(t.model for t in tasks))
-    cols = min(3, len(models))
-    rows = int(np.ceil(len(models) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 3.6 * rows), sharey=True, squeeze=False)
-    for ax, m in zip(axes.ravel(), models, strict=False):
+    """Recall (random-half cues) and 2AFC vs interference per rehearsal schedule, one panel per model."""
+
+    def draw(ax, m: str) -> None:
         for j, s in enumerate(SCHEDULES):
             st, v = curve(res, tasks, m, f"retention-{s}", "recall_random50")
             ax.plot(_log_x(st), v, "-", color=COLORS[j], label=s)
             st, v = curve(res, tasks, m, f"retention-{s}", "afc_novel")
             ax.plot(_log_x(st), v, ":", color=COLORS[j], lw=1)
-        ax.set_xscale("log")
-        ax.set_title(m, fontsize=10)
-        ax.set_ylim(-0.03, 1.03)
-        ax.grid(alpha=0.3)
-        ax.set_xlabel("interfering items stored (0 at 0.5)")
-    for ax in axes.ravel()[len(models):]:
-        ax.axis("off")
-    for r in range(rows):
-        axes[r, 0].set_ylabel("recall (solid) / 2AFC (dotted)")
-    axes[0, 0].legend(fontsize=8, title="rehearsal", title_fontsize=8)
-    fig.suptitle("rehearsal schedules at equal budgets (one rehearsal per 4 interfering items)")
-    return save(fig, path)
+
+    every = tasks[0].rehearse_every
+    return _per_model(tasks, draw, "recall (solid) / 2AFC (dotted)",
+                      f"rehearsal schedules at equal budgets (one rehearsal per {every} interfering items)", path,
+                      {"fontsize": 8, "title": "rehearsal", "title_fontsize": 8})
 
 
 def capacity(res: Results, tasks: list[Task], path: Path) -> Path:

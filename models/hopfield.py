@@ -188,6 +188,26 @@ def _no_key(key: object) -> None:
         ck.fail("key", key, "None (a content-addressable memory has no addresses)")
 
 
+class _OneAtATime:
+    """The memory protocol's one-item methods, on the batched ``store_many`` / ``recall_many`` /
+    ``recognize_many`` of both networks."""
+
+    n_units: int
+
+    def store(self, item: np.ndarray, key: object = None) -> None:
+        """Store one item (incremental: storing it again adds it again)."""
+        _no_key(key)
+        self.store_many(as_pattern("item", item, self.n_units)[None])
+
+    def recall(self, cue: np.ndarray) -> np.ndarray:
+        """The state the dynamics reaches from ``cue`` (bool)."""
+        return self.recall_many(as_pattern("cue", cue, self.n_units)[None])[0]
+
+    def recognize(self, item: np.ndarray) -> float:
+        """Familiarity in [0, 1] (module docstring)."""
+        return float(self.recognize_many(as_pattern("item", item, self.n_units)[None])[0])
+
+
 class _Orders:
     """The fixed schedule of per-sweep unit orders: permutation k of default_rng(seed)."""
 
@@ -323,7 +343,7 @@ def _hopfield_sync(j, states, theta_n, max_sweeps, sweeps):
                 break
 
 
-class Hopfield:
+class Hopfield(_OneAtATime):
     """The classical Hopfield network as a :class:`~neurosim.memory.Memory` (see the module docstring).
 
     ``store`` adds one outer product, ``recall`` runs the dynamics from the cue (bool result),
@@ -343,11 +363,6 @@ class Hopfield:
         self.reset()
 
     # -- the memory protocol -----------------------------------------------------------------------
-    def store(self, item: np.ndarray, key: object = None) -> None:
-        """Add the item's centred outer product to the weights."""
-        _no_key(key)
-        self.store_many(as_pattern("item", item, self.n_units)[None])
-
     def store_many(self, items: np.ndarray) -> None:
         """Store the rows of ``items`` (k, n_units): one matrix product."""
         c = self._centred(_patterns("items", items, self.n_units))
@@ -355,10 +370,6 @@ class Hopfield:
         self._diag += np.einsum("ki,ki->i", c, c)
         np.fill_diagonal(self._j, 0.0)
         self.n_stored += c.shape[0]
-
-    def recall(self, cue: np.ndarray) -> np.ndarray:
-        """The state the dynamics reaches from ``cue`` (bool)."""
-        return self.recall_many(as_pattern("cue", cue, self.n_units)[None])[0]
 
     def recall_many(self, cues: np.ndarray) -> np.ndarray:
         """:meth:`recall` of each row of ``cues`` (k, n_units), in one kernel call: (k, n_units) bool."""
@@ -370,10 +381,6 @@ class Hopfield:
         else:
             _hopfield_sync(self._j, s, theta_n, self.params.max_sweeps, self.last_sweeps)
         return s > 0.0
-
-    def recognize(self, item: np.ndarray) -> float:
-        """Familiarity in [0, 1]: the effective overlap (module docstring)."""
-        return float(self.recognize_many(as_pattern("item", item, self.n_units)[None])[0])
 
     def recognize_many(self, items: np.ndarray) -> np.ndarray:
         """:meth:`recognize` of each row of ``items`` (k, n_units)."""
@@ -555,7 +562,7 @@ def _dam_run(c, c_t, counts, states, exponential, degree, rectified, beta, c_on,
                     break
 
 
-class DenseAssociativeMemory:
+class DenseAssociativeMemory(_OneAtATime):
     """A dense associative memory (Krotov & Hopfield 2016) as a :class:`~neurosim.memory.Memory`.
 
     ``store`` keeps the item (a repeat raises its multiplicity), ``recall`` descends the energy from
@@ -582,11 +589,6 @@ class DenseAssociativeMemory:
         self.reset()
 
     # -- the memory protocol -----------------------------------------------------------------------
-    def store(self, item: np.ndarray, key: object = None) -> None:
-        """Keep the item (or count one more copy of it)."""
-        _no_key(key)
-        self.store_many(as_pattern("item", item, self.n_units)[None])
-
     def store_many(self, items: np.ndarray) -> None:
         """Store the rows of ``items`` (k, n_units) in order."""
         items = _patterns("items", items, self.n_units)
@@ -603,10 +605,6 @@ class DenseAssociativeMemory:
             self._c = np.concatenate([self._c, np.where(np.array(new), *self._levels)])
             self._c_t = None
         self.n_stored += items.shape[0]
-
-    def recall(self, cue: np.ndarray) -> np.ndarray:
-        """The state the dynamics reaches from ``cue`` (bool)."""
-        return self.recall_many(as_pattern("cue", cue, self.n_units)[None])[0]
 
     def recall_many(self, cues: np.ndarray) -> np.ndarray:
         """:meth:`recall` of each row of ``cues`` (k, n_units), in one kernel call: (k, n_units) bool."""
@@ -627,10 +625,6 @@ class DenseAssociativeMemory:
                  bool(pr.rectified), beta, c_on, c_off, factors, orders, synchronous, pr.max_sweeps,
                  self.last_sweeps)
         return s > 0.0
-
-    def recognize(self, item: np.ndarray) -> float:
-        """Familiarity in [0, 1]: ``F^-1(-E) / (N (1 - m^2))`` (module docstring)."""
-        return float(self.recognize_many(as_pattern("item", item, self.n_units)[None])[0])
 
     def recognize_many(self, items: np.ndarray) -> np.ndarray:
         """:meth:`recognize` of each row of ``items`` (k, n_units)."""
