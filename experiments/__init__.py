@@ -51,6 +51,13 @@ REGISTRY: dict[str, Experiment] = {
                    "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
         Experiment("forgetting", "every memory model through recognition, recall, retention, rehearsal and capacity "
                    "protocols (--full, --scheduler, --workers)", "neurosim.experiments.forgetting"),
+        Experiment("dendrites-theory", "active dendrites (Ahmad & Hawkins 2016): Monte-Carlo vs exact error formulas, "
+                   "optimal NMDA threshold sweep", "neurosim.experiments.dendrites_theory"),
+        Experiment("dendrites-neuron", "a dendritic neuron as a recognition memory: errors vs stored patterns, theta, "
+                   "s and n, next to the formulas", "neurosim.experiments.dendrites_neuron"),
+        Experiment("dendrites-continual", "active-dendrites network vs MLP and k-WTA on permuted digits (10 tasks, "
+                   "shared head): accuracy matrix, ACC, BWT (--full: learning-rate grid)",
+                   "neurosim.experiments.dendrites_continual"),
         Experiment("sparsey-similarity", "Sparsey: input overlap vs code overlap (Spearman) at several loads",
                    "neurosim.experiments.sparsey_similarity"),
         Experiment("sparsey-capacity", "Sparsey: recognition and recall of N stored inputs from 20%-corrupted cues",

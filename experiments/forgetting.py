@@ -137,11 +137,26 @@ def _ca3_auto(n: int, seed: int, f: float, backend: str) -> Memory:
     return CA3AutoMemory(n, backend=backend, seed=seed)
 
 
+DENDRITES = {"s": 12, "theta": 5, "max_segments": 64, "steps": 2}
+
+
+def _dendrites(n: int, seed: int, f: float, backend: str) -> Memory:
+    """s = 12 of the item's other 19 active units per segment and theta = 5 complete random halves (9-10
+    units: about 5.7 expected active synapses) in two steps; 64 segments per unit, oldest recycled, give
+    the memory its forgetting (HTM's segment limit)."""
+    from neurosim.models.dendrites import DendriticMemory
+
+    return DendriticMemory(n, DENDRITES["s"], DENDRITES["theta"], max_segments=DENDRITES["max_segments"],
+                           steps=DENDRITES["steps"], seed=seed)
+
+
 MODELS: dict[str, ModelSpec] = {
     "hopfield": ModelSpec(_hopfield, "classical Hopfield network, covariance rule, sparse threshold", 1000, 10000),
     "dam-poly": ModelSpec(_dam_poly, "dense associative memory, F(x) = x^3 (Krotov & Hopfield 2016)", 1000, 10000),
     "dam-exp": ModelSpec(_dam_exp, "dense associative memory, F(x) = exp(x) (Demircigil et al. 2017)", 1000, 10000),
     "sparsey": ModelSpec(_sparsey, "Sparsey MAC, 20 x 20 cells, single-trial learning", 1000, 10000),
+    "dendrites": ModelSpec(_dendrites, "dendritic autoassociative memory: a neuron per unit, segments of s = 12, "
+                           "theta = 5, <= 64 segments each", 1000, 10000),
     "ca3": ModelSpec(_ca3, f"spiking CA3 content-addressable memory, {CA3_KEYS} cues (keyed)", 200, 1000,
                      n_keys=CA3_KEYS),
     "ca3-auto": ModelSpec(_ca3_auto, "spiking autoassociative CA3 (PC<->PC STDP)", 100, 500),

@@ -153,7 +153,7 @@ def neuron_false_positive(n: int, a: int, s: int, theta: int, n_segments: int) -
 def _sample(pool, k):
     """Move a uniform random k-subset of ``pool`` to its front (partial Fisher-Yates on any permutation)."""
     for i in range(k):
-        j = i + np.random.randint(pool.size - i)
+        j = i + np.random.randint(pool.size - i)  # noqa: NPY002 -- numba: legacy API, seeded above
         pool[i], pool[j] = pool[j], pool[i]
 
 
@@ -161,7 +161,7 @@ def _sample(pool, k):
 def _mc_fp(n, a, s, theta, m, trials, seed):
     """Trials in which a random pattern reaches theta synapses of a random segment holding the union of
     m random s-subsets of the n cells."""
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 -- numba offers only the legacy API inside njit; seeded per call
     pool = np.arange(n)
     on_segment = np.zeros(n, dtype=np.bool_)
     segment = np.empty(m * s, dtype=np.int64)
@@ -192,7 +192,7 @@ def _mc_fp(n, a, s, theta, m, trials, seed):
 def _mc_neuron(n, a, s, theta, k, trials, seed):
     """Trials in which a random pattern reaches theta synapses on any of k segments, each the s cells of a
     random pattern (drawn afresh every trial)."""
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 -- numba offers only the legacy API inside njit; seeded per call
     pool = np.arange(n)
     on_pattern = np.zeros(n, dtype=np.bool_)
     pattern = np.empty(a, dtype=np.int64)
@@ -220,7 +220,7 @@ def _mc_neuron(n, a, s, theta, k, trials, seed):
 def _mc_fn(a, s, theta, v, trials, seed):
     """Trials in which a segment of s synapses on the a cells of a pattern sees < theta of them after v
     of the a cells are replaced by noise (cells outside the pattern, which the segment never sees)."""
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 -- numba offers only the legacy API inside njit; seeded per call
     pool = np.arange(a)
     on_segment = np.zeros(a, dtype=np.bool_)
     misses = 0

@@ -121,3 +121,13 @@ def test_bad_input_names_the_field(tmp_path) -> None:
 def test_cli_options_only_for_experiments_that_take_them(tmp_path, capsys) -> None:
     assert main(["run", "sparsey-digits", "--full", "--out", str(tmp_path / "d.h5")]) == 2
     assert "--full is not allowed for sparsey-digits" in capsys.readouterr().err
+
+
+def test_the_dendritic_memory_recognizes_every_studied_item_before_interference(tmp_path) -> None:
+    """Each active unit of a stored item has a segment with all its synapses on the item: familiarity 1."""
+    out = tmp_path / "d.h5"
+    forgetting.run(out=out, models=("dendrites",), **TINY)
+    r = _arrays(out)[("dendrites", "retention-none")]
+    assert np.all(r["familiarity"][:, 0] == 1.0)
+    assert np.all(r["afc_novel"][:, 0] == 1.0)
+    assert r["recall_half"][:, 0].mean() >= 0.9

@@ -1,0 +1,103 @@
+"""Continual-learning task sequences and metrics shared by the gradient-trained models' experiments.
+
+- :func:`permuted_digits`: scikit-learn's 8 x 8 digits (shipped with the package, no download),
+  one fixed pixel permutation per task (task 0 the identity), the same 10 labels in every task
+  (a shared output head), one stratified train/test split for all tasks.
+- :func:`acc_bwt`: the standard metrics over an accuracy matrix ``R[i, j]`` = accuracy on task
+  ``i`` after learning task ``j`` (REFERENCES section 5): ACC = mean_i R[i, T-1];
+  BWT = mean_{i < T-1} (R[i, T-1] - R[i, i]).
+- :func:`accuracy_heatmap`: the matrix as a figure, one panel per method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neurosim import _checks as ck
+from neurosim.plotting import pyplot
+
+
+@dataclass(frozen=True)
+class TaskSet:
+    """Tasks sharing one split: ``perms[t]`` reorders the pixels of task ``t``."""
+
+    x_train: np.ndarray   # (n_train, 64) float32, standardized
+    y_train: np.ndarray   # (n_train,) int64
+    x_test: np.ndarray
+    y_test: np.ndarray
+    perms: np.ndarray     # (n_tasks, 64) int
+
+    @property
+    def n_tasks(self) -> int:
+        return self.perms.shape[0]
+
+    def train(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.x_train[:, self.perms[t]], self.y_train
+
+    def test(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.x_test[:, self.perms[t]], self.y_test
+
+
+def permuted_digits(n_tasks: int, rng: np.random.Generator, *, test_fraction: float = 0.3) -> TaskSet:
+    """``n_tasks`` permuted-digits tasks; pixels scaled to [0, 1] then standardized by the training set's
+    global mean and standard deviation (as permuted MNIST is)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    ck.count("n_tasks", n_tasks)
+    ck.in_range("test_fraction", test_fraction, 0.05, 0.95)
+    digits = load_digits()
+    x = digits.data.astype(np.float32) / 16.0
+    y = digits.target.astype(np.int64)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, stratify=y,
+                                              random_state=int(rng.integers(2**31)))
+    mean, std = x_tr.mean(), x_tr.std()
+    perms = np.stack([np.arange(x.shape[1])] + [rng.permutation(x.shape[1]) for _ in range(n_tasks - 1)])
+    return TaskSet(((x_tr - mean) / std).astype(np.float32), y_tr, ((x_te - mean) / std).astype(np.float32), y_te,
+                   perms)
+
+
+def acc_bwt(r: np.ndarray) -> tuple[float, float]:
+    """ACC and BWT of an accuracy matrix ``r[i, j]`` (task i after learning task j), as fractions."""
+    r = np.asarray(r, dtype=np.float64)
+    if r.ndim != 2 or r.shape[0] != r.shape[1] or r.shape[0] < 1:
+        ck.fail("accuracy matrix shape", r.shape, "(T, T) with T >= 1")
+    t = r.shape[0]
+    acc = float(r[:, -1].mean())
+    bwt = float(np.mean(r[:-1, -1] - np.diag(r)[:-1])) if t > 1 else 0.0
+    return acc, bwt
+
+
+def accuracy_heatmap(matrices: dict[str, np.ndarray], path: Path, *, title: str) -> Path:
+    """One heatmap per method: accuracy on task i (rows) after learning task j (columns); the upper
+    triangle (tasks not yet learned) is shown too, at chance for a model that has not seen them."""
+    plt = pyplot()
+    k = len(matrices)
+    fig, axes = plt.subplots(1, k, figsize=(4.2 * k + 0.8, 4.2), squeeze=False)
+    im = None
+    for ax, (name, r) in zip(axes[0], matrices.items(), strict=True):
+        im = ax.imshow(r * 100.0, vmin=0, vmax=100, cmap="viridis", origin="upper")
+        acc, bwt = acc_bwt(r)
+        ax.set_title(f"{name}\nACC {acc:.1%}, BWT {bwt:+.1%}", fontsize=10)
+        ax.set_xlabel("after learning task j")
+        ax.set_ylabel("accuracy on task i")
+        t = r.shape[0]
+        ax.set_xticks(range(t))
+        ax.set_yticks(range(t))
+        if t <= 12:
+            for i in range(t):
+                for j in range(t):
+                    ax.text(j, i, f"{r[i, j] * 100:.0f}", ha="center", va="center", fontsize=6,
+                            color="white" if r[i, j] < 0.6 else "black")
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="accuracy (%)")
+    fig.suptitle(title)
+    fig.subplots_adjust(left=0.05, right=0.88, top=0.8, bottom=0.15, wspace=0.3)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
