@@ -58,6 +58,9 @@ REGISTRY: dict[str, Experiment] = {
         Experiment("dendrites-continual", "active-dendrites network vs MLP and k-WTA on permuted digits (10 tasks, "
                    "shared head): accuracy matrix, ACC, BWT (--full: learning-rate grid)",
                    "neurosim.experiments.dendrites_continual"),
+        Experiment("hlop-continual", "HLOP (Hebbian orthogonal projection) vs fine-tuning, EWC, SVD projection and "
+                   "multitask on a spiking MLP: permuted and split digits, ACC, BWT",
+                   "neurosim.experiments.hlop_continual"),
         Experiment("sparsey-similarity", "Sparsey: input overlap vs code overlap (Spearman) at several loads",
                    "neurosim.experiments.sparsey_similarity"),
         Experiment("sparsey-capacity", "Sparsey: recognition and recall of N stored inputs from 20%-corrupted cues",

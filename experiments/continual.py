@@ -3,6 +3,8 @@
 - :func:`permuted_digits`: scikit-learn's 8 x 8 digits (shipped with the package, no download),
   one fixed pixel permutation per task (task 0 the identity), the same 10 labels in every task
   (a shared output head), one stratified train/test split for all tasks.
+- :func:`split_digits`: the same digits split into 5 tasks of 2 classes ((0, 1), (2, 3), ...), labels
+  0 / 1 within each task, for a multi-head network (one 2-way head per task).
 - :func:`acc_bwt`: the standard metrics over an accuracy matrix ``R[i, j]`` = accuracy on task
   ``i`` after learning task ``j`` (REFERENCES section 5): ACC = mean_i R[i, T-1];
   BWT = mean_{i < T-1} (R[i, T-1] - R[i, i]).
@@ -34,6 +36,9 @@ class TaskSet:
     def n_tasks(self) -> int:
         return self.perms.shape[0]
 
+    heads: int = 1        # output heads (1: shared)
+    n_classes: int = 10   # classes per head
+
     def train(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         return self.x_train[:, self.perms[t]], self.y_train
 
@@ -60,6 +65,35 @@ def permuted_digits(n_tasks: int, rng: np.random.Generator, *, test_fraction: fl
                    perms)
 
 
+@dataclass(frozen=True)
+class SplitTaskSet:
+    """Tasks that each hold two of the ten digits; ``train(t)`` / ``test(t)`` give labels 0 / 1."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_tasks: int = 5
+    heads: int = 5
+    n_classes: int = 2
+
+    def _part(self, x: np.ndarray, y: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        keep = (y // 2) == t
+        return x[keep], (y[keep] % 2).astype(np.int64)
+
+    def train(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._part(self.x_train, self.y_train, t)
+
+    def test(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._part(self.x_test, self.y_test, t)
+
+
+def split_digits(rng: np.random.Generator, *, test_fraction: float = 0.3) -> SplitTaskSet:
+    """Digits in 5 two-class tasks on the split (and standardization) of :func:`permuted_digits`."""
+    base = permuted_digits(1, rng, test_fraction=test_fraction)
+    return SplitTaskSet(base.x_train, base.y_train, base.x_test, base.y_test)
+
+
 def acc_bwt(r: np.ndarray) -> tuple[float, float]:
     """ACC and BWT of an accuracy matrix ``r[i, j]`` (task i after learning task j), as fractions."""
     r = np.asarray(r, dtype=np.float64)
@@ -72,14 +106,14 @@ def acc_bwt(r: np.ndarray) -> tuple[float, float]:
 
 
 def accuracy_heatmap(matrices: dict[str, np.ndarray], path: Path, *, title: str) -> Path:
-    """One heatmap per method: accuracy on task i (rows) after learning task j (columns); the upper
-    triangle (tasks not yet learned) is shown too, at chance for a model that has not seen them."""
+    """One heatmap per method: accuracy on task i (rows) after learning task j (columns); entries not
+    measured (NaN: tasks not yet learned) stay blank."""
     plt = pyplot()
     k = len(matrices)
-    fig, axes = plt.subplots(1, k, figsize=(4.2 * k + 0.8, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, k, figsize=(4.3 * k + 1.0, 4.6), squeeze=False, layout="constrained")
     im = None
     for ax, (name, r) in zip(axes[0], matrices.items(), strict=True):
-        im = ax.imshow(r * 100.0, vmin=0, vmax=100, cmap="viridis", origin="upper")
+        im = ax.imshow(np.ma.masked_invalid(r * 100.0), vmin=0, vmax=100, cmap="viridis", origin="upper")
         acc, bwt = acc_bwt(r)
         ax.set_title(f"{name}\nACC {acc:.1%}, BWT {bwt:+.1%}", fontsize=10)
         ax.set_xlabel("after learning task j")
@@ -90,14 +124,13 @@ def accuracy_heatmap(matrices: dict[str, np.ndarray], path: Path, *, title: str)
         if t <= 12:
             for i in range(t):
                 for j in range(t):
-                    ax.text(j, i, f"{r[i, j] * 100:.0f}", ha="center", va="center", fontsize=6,
-                            color="white" if r[i, j] < 0.6 else "black")
+                    if np.isfinite(r[i, j]):
+                        ax.text(j, i, f"{r[i, j] * 100:.0f}", ha="center", va="center", fontsize=6,
+                                color="white" if r[i, j] < 0.6 else "black")
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="accuracy (%)")
     fig.suptitle(title)
-    fig.subplots_adjust(left=0.05, right=0.88, top=0.8, bottom=0.15, wspace=0.3)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
-

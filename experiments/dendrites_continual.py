@@ -35,8 +35,8 @@ from neurosim.io import ResultsWriter, read_results
 from neurosim.plotting import COLORS, pyplot, save
 
 METHODS = ("active-dendrites", "kwta", "mlp")
-LRS = {"active-dendrites": 5e-4, "kwta": 5e-4, "mlp": 1e-5}
-LR_GRID = (1e-5, 3e-5, 1e-4, 5e-4)
+LRS = {"active-dendrites": 1e-3, "kwta": 5e-4, "mlp": 1e-5}  # each method's best of LR_GRID (--full, seed 0)
+LR_GRID = (3e-6, 1e-5, 3e-5, 1e-4, 5e-4, 1e-3)
 
 
 def make_network(method: str, n_tasks: int, hidden: tuple[int, ...], seed: int):
@@ -66,8 +66,8 @@ def train_sequence(method: str, *, n_tasks: int, hidden: tuple[int, ...], epochs
     net = make_network(method, n_tasks, hidden, seed)
     protos = Prototypes()
     order = torch.Generator().manual_seed(seed)
-    r = np.zeros((n_tasks, n_tasks))
-    inferred = np.zeros((n_tasks, n_tasks))
+    r = np.full((n_tasks, n_tasks), np.nan)  # R[i, j] for i <= j only: later tasks are not yet learned
+    inferred = np.full((n_tasks, n_tasks), np.nan)
     losses = np.zeros(n_tasks)
     for t in range(n_tasks):
         x, y = (torch.as_tensor(a) for a in tasks.train(t))

@@ -107,12 +107,21 @@ def thetas_of(p: dict) -> tuple[int, ...]:
     return {"union": UNION_THETAS, "theta": tuple(range(1, p["s"] + 1)), "n": (6,), "noise": NOISE_THETAS}[p["sweep"]]
 
 
+def standard_error(p: dict, counts: np.ndarray, theta: int, f: float) -> float:
+    """The measured rate's standard error: probes of one neuron share its segments, so the spread of the
+    per-neuron rates over the ``reps`` neurons (cluster standard error), and at least the binomial error
+    of independent draws at the formula's rate."""
+    per_neuron = np.array([error(p, row, theta) for row in counts])
+    cluster = float(per_neuron.std(ddof=1) / np.sqrt(per_neuron.size)) if per_neuron.size > 1 else 0.0
+    return max(cluster, d.binomial_sigma(f, counts.size))
+
+
 def table(pts: list[dict], counts: list[np.ndarray]) -> list[list]:
     rows = []
     for p, c in zip(pts, counts, strict=True):
         for theta in thetas_of(p):
             e, f = error(p, c, theta), formula(p, theta)
-            sigma = d.binomial_sigma(f, c.size) if np.isfinite(f) else 0.0
+            sigma = standard_error(p, c, theta, f) if np.isfinite(f) else 0.0
             z = round((e - f) / sigma, 2) if np.isfinite(f) and f >= 1e-4 and sigma > 0 else "-"
             rows.append([p["sweep"], p["n"], p["a"], p["s"], p["m"], theta, p["v"] if p["v"] >= 0 else "-",
                          f"{e:.4g}", "-" if not np.isfinite(f) else f"{f:.4g}", z])
@@ -162,7 +171,7 @@ def plot(pts: list[dict], counts: list[np.ndarray], path: Path) -> Path:
     axes[3].set_title("false negatives vs noise\nn = 2048, a = 40, s = 20", fontsize=10)
     for ax in axes:
         ax.set_yscale("log")
-        ax.set_ylim(max(1e-12, floor / 10), 1.5)
+        ax.set_ylim(1e-10, 1.5)
         ax.axhline(floor, color="0.6", ls=":", lw=1)
         ax.set_ylabel("error probability")
         ax.grid(alpha=0.3, which="both")

@@ -69,7 +69,7 @@ def sweep(ns: tuple[int, ...]) -> np.ndarray:
 
 
 def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/dendrites-theory.h5",
-        resume: bool = False, progress: bool = True, min_trials: int = 100_000,
+        resume: bool = False, progress: bool = True, min_trials: int = 1_000_000,
         max_trials: int = 4_000_000) -> Outcome:
     out = Path(out)
     ck.count("min_trials", min_trials)

@@ -141,13 +141,15 @@ DENDRITES = {"s": 12, "theta": 5, "max_segments": 64, "steps": 2}
 
 
 def _dendrites(n: int, seed: int, f: float, backend: str) -> Memory:
-    """s = 12 of the item's other 19 active units per segment and theta = 5 complete random halves (9-10
-    units: about 5.7 expected active synapses) in two steps; 64 segments per unit, oldest recycled, give
-    the memory its forgetting (HTM's segment limit)."""
+    """At 20 active units, s = 12 of the item's other 19 per segment and theta = 5 complete random halves
+    (9-10 units: about 5.7 expected active synapses) in two steps; 64 segments per unit, oldest recycled,
+    give the memory its forgetting (HTM's segment limit). Sparser items (fewer than s + 1 active units)
+    get s = active - 1 and theta scaled by the same 5 / 12."""
     from neurosim.models.dendrites import DendriticMemory
 
-    return DendriticMemory(n, DENDRITES["s"], DENDRITES["theta"], max_segments=DENDRITES["max_segments"],
-                           steps=DENDRITES["steps"], seed=seed)
+    s = min(DENDRITES["s"], max(1, round(f * n)) - 1)
+    theta = max(1, round(DENDRITES["theta"] * s / DENDRITES["s"]))
+    return DendriticMemory(n, s, theta, max_segments=DENDRITES["max_segments"], steps=DENDRITES["steps"], seed=seed)
 
 
 MODELS: dict[str, ModelSpec] = {
