@@ -61,6 +61,8 @@ REGISTRY: dict[str, Experiment] = {
         Experiment("hlop-continual", "HLOP (Hebbian orthogonal projection) vs fine-tuning, EWC, SVD projection and "
                    "multitask on a spiking MLP: permuted and split digits, ACC, BWT",
                    "neurosim.experiments.hlop_continual"),
+        Experiment("hlop-continual-online", "HLOP vs fine-tuning with online (trace-based, no BPTT) training on "
+                   "permuted digits", "neurosim.experiments.hlop_continual", "run_online"),
         Experiment("sparsey-similarity", "Sparsey: input overlap vs code overlap (Spearman) at several loads",
                    "neurosim.experiments.sparsey_similarity"),
         Experiment("sparsey-capacity", "Sparsey: recognition and recall of N stored inputs from 20%-corrupted cues",

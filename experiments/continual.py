@@ -8,7 +8,8 @@
 - :func:`acc_bwt`: the standard metrics over an accuracy matrix ``R[i, j]`` = accuracy on task
   ``i`` after learning task ``j`` (REFERENCES section 5): ACC = mean_i R[i, T-1];
   BWT = mean_{i < T-1} (R[i, T-1] - R[i, i]).
-- :func:`accuracy_heatmap`: the matrix as a figure, one panel per method.
+- :func:`accuracy_heatmap`: the matrix as a figure, one panel per method;
+  :func:`forgetting_curves`: mean accuracy on the learned tasks and task 0's accuracy vs tasks learned.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim import _checks as ck
-from neurosim.plotting import pyplot
+from neurosim.plotting import COLORS, pyplot, save
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,29 @@ def accuracy_heatmap(matrices: dict[str, np.ndarray], path: Path, *, title: str)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def forgetting_curves(matrices: dict[str, np.ndarray], path: Path, *, title: str, chance: float | None = None,
+                      reference: float | None = None, reference_label: str = "") -> Path:
+    """Left: mean accuracy over the tasks learned so far vs tasks learned. Right: task 0's accuracy as
+    later tasks are learned (its forgetting curve). ``chance`` and ``reference`` (e.g. multitask ACC) as
+    horizontal lines."""
+    plt = pyplot()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for k, (name, r) in enumerate(matrices.items()):
+        t = r.shape[0]
+        steps = np.arange(1, t + 1)
+        a.plot(steps, [np.mean(r[:j + 1, j]) * 100 for j in range(t)], "o-", color=COLORS[k], label=name)
+        b.plot(steps, r[0] * 100, "o-", color=COLORS[k], label=name)
+    if reference is not None and np.isfinite(reference):
+        a.axhline(reference * 100, color="0.3", ls="--", lw=1, label=reference_label)
+    for ax, label in ((a, "mean accuracy on learned tasks (%)"), (b, "accuracy on task 0 (%)")):
+        if chance is not None:
+            ax.axhline(chance * 100, color="0.6", ls=":", lw=1)
+        ax.set_xlabel("tasks learned")
+        ax.set_ylabel(label)
+        ax.set_ylim(0, 101)
+        ax.grid(alpha=0.3)
+    a.legend(fontsize=8)
+    fig.suptitle(title)
+    return save(fig, path)

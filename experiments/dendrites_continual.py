@@ -30,9 +30,8 @@ from tqdm.auto import tqdm
 from neurosim import _checks as ck
 from neurosim.experiments import Outcome
 from neurosim.experiments.common import rng_for
-from neurosim.experiments.continual import acc_bwt, accuracy_heatmap, permuted_digits
+from neurosim.experiments.continual import acc_bwt, accuracy_heatmap, forgetting_curves, permuted_digits
 from neurosim.io import ResultsWriter, read_results
-from neurosim.plotting import COLORS, pyplot, save
 
 METHODS = ("active-dendrites", "kwta", "mlp")
 LRS = {"active-dendrites": 1e-3, "kwta": 5e-4, "mlp": 1e-5}  # each method's best of LR_GRID (--full, seed 0)
@@ -148,7 +147,8 @@ def run(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/den
                             out.with_name(f"{out.stem}_matrix.png"),
                             title=f"permuted digits, {n_tasks} tasks, hidden {list(hidden)}: accuracy on task i "
                                   "after learning task j")
-    curves = plot_forgetting(matrices, out.with_name(f"{out.stem}_curves.png"))
+    curves = forgetting_curves(matrices, out.with_name(f"{out.stem}_curves.png"), chance=0.1,
+                               title="forgetting on permuted digits")
     notes = []
     if "active-dendrites" in best and "mlp" in best:
         gap = 100 * (best["active-dendrites"].attrs["acc"] - best["mlp"].attrs["acc"])
@@ -164,25 +164,3 @@ def run(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/den
                             "task inferred %"],
                    rows=rows, files=[out, heat, curves], notes=notes)
 
-
-def plot_forgetting(matrices: dict[str, np.ndarray], path: Path) -> Path:
-    """Left: mean accuracy over the tasks learned so far vs tasks learned. Right: task 0's accuracy as
-    later tasks are learned (its forgetting curve)."""
-    plt = pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for k, (name, r) in enumerate(matrices.items()):
-        t = r.shape[0]
-        steps = np.arange(1, t + 1)
-        a.plot(steps, [r[:j + 1, j].mean() * 100 for j in range(t)], "o-", color=COLORS[k], label=name)
-        b.plot(steps, r[0] * 100, "o-", color=COLORS[k], label=name)
-    a.set_xlabel("tasks learned")
-    a.set_ylabel("mean accuracy on learned tasks (%)")
-    b.set_xlabel("tasks learned")
-    b.set_ylabel("accuracy on task 0 (%)")
-    for ax in (a, b):
-        ax.set_ylim(0, 101)
-        ax.axhline(10, color="0.6", ls=":", lw=1)
-        ax.grid(alpha=0.3)
-    a.legend(fontsize=8)
-    fig.suptitle("forgetting on permuted digits")
-    return save(fig, path)

@@ -81,12 +81,7 @@ class DendriticMLP(nn.Module):
     def __init__(self, n_in: int, hidden: tuple[int, ...], n_out: int, *, n_segments: int, dim_context: int,
                  kw_fraction: float | None = 0.05, weight_sparsity: float = 0.5, seed: int = 0) -> None:
         super().__init__()
-        ck.count("n_in", n_in)
-        ck.count("n_out", n_out)
-        if not hidden:
-            ck.fail("hidden", hidden, "at least one hidden layer size")
-        for h in hidden:
-            ck.count("hidden", h)
+        ck.layer_sizes(n_in, hidden, n_out)
         ck.count("n_segments", n_segments, minimum=0)
         ck.count("dim_context", dim_context)
         if kw_fraction is not None:

@@ -81,12 +81,7 @@ class SpikingMLP(nn.Module):
         super().__init__()
         from norse.torch.functional.lif_box import LIFBoxParameters
 
-        ck.count("n_in", n_in)
-        ck.count("n_out", n_out)
-        if not hidden:
-            ck.fail("hidden", hidden, "at least one hidden layer size")
-        for h in hidden:
-            ck.count("hidden", h)
+        ck.layer_sizes(n_in, hidden, n_out)
         self.steps = ck.count("steps", steps)
         self.heads = ck.count("heads", heads)
         ck.positive("tau_mem_ms", tau_mem_ms, "ms")

@@ -61,6 +61,16 @@ def count(field: str, value: object, minimum: int = 1) -> int:
     return int(value)
 
 
+def layer_sizes(n_in: object, hidden: object, n_out: object) -> None:
+    """A feed-forward network's sizes: n_in, n_out and at least one hidden size, each an integer >= 1."""
+    count("n_in", n_in)
+    count("n_out", n_out)
+    if not hidden:
+        fail("hidden", hidden, "at least one hidden layer size")
+    for h in hidden:
+        count("hidden", h)
+
+
 def finite_array(field: str, values: object, *, minimum: float | None = None) -> np.ndarray:
     a = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(a)):
