@@ -111,7 +111,7 @@ def accuracy_heatmap(matrices: dict[str, np.ndarray], path: Path, *, title: str)
     measured (NaN: tasks not yet learned) stay blank."""
     plt = pyplot()
     k = len(matrices)
-    fig, axes = plt.subplots(1, k, figsize=(4.3 * k + 1.0, 4.6), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, k, figsize=(4.3 * k + 1.0, 5.2), squeeze=False, layout="constrained")
     im = None
     for ax, (name, r) in zip(axes[0], matrices.items(), strict=True):
         im = ax.imshow(np.ma.masked_invalid(r * 100.0), vmin=0, vmax=100, cmap="viridis", origin="upper")
