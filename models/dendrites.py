@@ -289,21 +289,22 @@ class Segments:
 
     def __init__(self, n_units: int, n_inputs: int, width: int, max_segments: int | None) -> None:
         self.n_units, self.n_inputs, self.width, self.max_segments = n_units, n_inputs, width, max_segments
-        self.cells = np.full((16, width), n_inputs, dtype=np.int32)
+        self.clear()
+
+    def clear(self) -> None:
+        """No segments (the arrays grow by doubling as segments are added)."""
+        self.cells = np.full((16, self.width), self.n_inputs, dtype=np.int32)
         self.size = np.zeros(16, dtype=np.int32)       # distinct synapses on the row
         self.patterns = np.zeros(16, dtype=np.int32)   # patterns stored on the row
-        self.owner = np.full(16, -1, dtype=np.int32)   # -1: free row
-        self.rows = 0
-        self.by_unit: list[deque[int]] = [deque() for _ in range(n_units)]
-        self.free: list[int] = []
+        self.owner = np.full(16, -1, dtype=np.int32)   # the unit the row belongs to
+        self.rows = 0                                  # rows in use
+        self.by_unit: list[deque[int]] = [deque() for _ in range(self.n_units)]
 
     def new(self, unit: int) -> int:
         """A fresh segment on ``unit`` (recycling the unit's oldest one past ``max_segments``)."""
         mine = self.by_unit[unit]
         if self.max_segments is not None and len(mine) >= self.max_segments:
             row = mine.popleft()
-        elif self.free:
-            row = self.free.pop()
         else:
             if self.rows == self.owner.size:
                 grow = self.owner.size
@@ -335,8 +336,6 @@ class Segments:
         padded[:, :self.n_inputs] = patterns
         return padded[:, self.cells[:self.rows]].sum(axis=2)
 
-    def clear(self) -> None:
-        self.__init__(self.n_units, self.n_inputs, self.width, self.max_segments)
 
 
 def _check_memory_args(n: int, s: int, theta: int, patterns_per_segment: int, max_segments: int | None) -> None:
@@ -434,9 +433,7 @@ class DendriticMemory:
         out = np.zeros((patterns.shape[0], self.n), dtype=bool)
         if self.segments.rows == 0:
             return out
-        fired = self.segments.overlaps(patterns) >= self.theta
-        used = self.segments.owner[:self.segments.rows] >= 0
-        rows, segs = np.nonzero(fired & used)
+        rows, segs = np.nonzero(self.segments.overlaps(patterns) >= self.theta)
         out[rows, self.segments.owner[segs]] = True
         return out
 
