@@ -102,9 +102,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from neurosim import bench
 
-    if args.what not in ("core", "ca3", "sparsey"):
-        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3' or 'sparsey'", file=sys.stderr)
+    if args.what not in ("core", "ca3", "sparsey", "elm"):
+        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey' or 'elm'", file=sys.stderr)
         return 2
+    if args.what == "elm":
+        from neurosim.experiments import elm_bench
+
+        log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
+        kw = {"steps": int(args.sizes)} if args.sizes else {}
+        rows = elm_bench.bench(reference=args.reference, seed=args.seed, log=log, **kw)
+        if args.json:
+            print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2))
+        return 0
     if args.what == "sparsey":
         from neurosim.experiments import sparsey_bench
 
@@ -200,10 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, help="local worker processes (default: the cores available)")
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("bench", help="side-by-side speed of the engines")
-    b.add_argument("what", help="'core' (engines side by side), 'ca3' (the CA3 memory at growing sizes) or "
-                   "'sparsey' (learning throughput of one MAC)")
+    b.add_argument("what", help="'core' (engines side by side), 'ca3' (the CA3 memory at growing sizes), "
+                   "'sparsey' (learning throughput of one MAC) or 'elm' (ELM forward+backward vs the reference)")
+    b.add_argument("--reference", help="elm: the src/ folder of a checkout of github.com/AaronSpieler/elmneuron")
     b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000; "
-                   "sparsey: active input units, default 120)")
+                   "sparsey: active input units, default 120; elm: time steps, default 500)")
     b.add_argument("--ops", type=int, default=300, help="ca3: operations per size")
     b.add_argument("--backend", help="ca3: the backend (default numba)")
     b.add_argument("--duration-ms", type=float, default=1000.0)

@@ -122,3 +122,43 @@ def test_bad_settings_name_the_field(kwargs: dict, field: str) -> None:
 def test_bad_input_shape_is_rejected() -> None:
     with pytest.raises(ValueError, match="input shape"):
         ELM(3, 1, d_m=2)(torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"n_branch": 3, "learn_tau_m": True}, {"memory_update": "improved",
+                                                                             "learn_tau_m": True}])
+def test_the_hand_written_scan_gives_autograds_gradients(kwargs: dict) -> None:
+    torch.manual_seed(1)
+    x = (torch.rand(3, 30, 6) < 0.3).double()
+    grads = []
+    for scan in (True, False):
+        torch.manual_seed(2)
+        elm = ELM(6, 2, d_m=5, scan=scan, **kwargs).double()
+        y, mem = elm.run(x)
+        (y.pow(2).sum() + mem.sin().sum()).backward()
+        grads.append({n: p.grad.clone() for n, p in elm.named_parameters() if p.requires_grad})
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        assert torch.allclose(grads[0][name], grads[1][name], atol=1e-10), name
+
+
+def test_scan_gradcheck_against_finite_differences() -> None:
+    from neurosim.models.elm import _MemoryScan
+
+    g = torch.Generator().manual_seed(3)
+    args = [torch.randn(2, 5, 4, generator=g, dtype=torch.float64), torch.randn(2, 4, generator=g, dtype=torch.float64),
+            torch.randn(4, 3, generator=g, dtype=torch.float64), torch.randn(3, 4, generator=g, dtype=torch.float64),
+            torch.randn(3, generator=g, dtype=torch.float64), torch.rand(3, generator=g, dtype=torch.float64),
+            torch.rand(3, generator=g, dtype=torch.float64)]
+    for a in args:
+        a.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda *a: _MemoryScan.apply(*a, torch.tensor(0.8, dtype=torch.float64)), args)
+
+
+def test_bench_runs_without_the_reference_and_names_a_bad_reference_folder(tmp_path) -> None:
+    from neurosim.experiments import elm_bench
+
+    rows = elm_bench.bench(batch=2, steps=5, repeats=1, log=lambda *a: None)
+    assert [r["config"] for r in rows] == [c["name"] for c in elm_bench.CONFIGS]
+    assert all(r["neurosim_s"] > 0 and "speedup" not in r for r in rows)
+    with pytest.raises(ValueError, match="^reference ="):
+        elm_bench.bench(reference=tmp_path, batch=2, steps=5)
