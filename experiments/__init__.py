@@ -63,6 +63,10 @@ REGISTRY: dict[str, Experiment] = {
                    "neurosim.experiments.hlop_continual"),
         Experiment("hlop-continual-online", "HLOP vs fine-tuning with online (trace-based, no BPTT) training on "
                    "permuted digits", "neurosim.experiments.hlop_continual", "run_online"),
+        Experiment("elm-tasks", "ELM, Branch-ELM, LSTM and LIF network on generated spike-digit adding and delayed "
+                   "recall: accuracy vs horizon (--full: more horizons)", "neurosim.experiments.elm_tasks"),
+        Experiment("elm-sweeps", "ELM on spike-digit adding: accuracy vs memory units and tau_m range, memory traces",
+                   "neurosim.experiments.elm_tasks", "run_sweeps"),
         Experiment("sparsey-similarity", "Sparsey: input overlap vs code overlap (Spearman) at several loads",
                    "neurosim.experiments.sparsey_similarity"),
         Experiment("sparsey-capacity", "Sparsey: recognition and recall of N stored inputs from 20%-corrupted cues",

@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="replace an existing output file")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--full", action="store_true", help="the full sweep instead of the quick default "
-                   "(forgetting, dendrites-continual)")
+                   "(forgetting, dendrites-continual, elm-tasks)")
     r.add_argument("--scheduler", help="run the tasks on a Dask cluster: its scheduler address (forgetting)")
     r.add_argument("--workers", type=int, help="local worker processes (default: the cores available)")
     r.set_defaults(func=cmd_run)
