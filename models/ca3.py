@@ -55,7 +55,16 @@ import numpy as np
 from neurosim import _checks as ck
 from neurosim.connectors import AllToAll, FromList, OneToOne
 from neurosim.memory import as_pattern
-from neurosim.network import LIFParams, Network, Population, Projection, SpikeMonitor, SpikeSourceArray
+from neurosim.network import (
+    LIFParams,
+    Network,
+    Population,
+    Projection,
+    SpikeMonitor,
+    SpikeSourceArray,
+    StateMonitor,
+    WeightMonitor,
+)
 from neurosim.plasticity import STDP
 from neurosim.simulator import Simulator
 
@@ -182,7 +191,8 @@ class CA3Memory:
 
     def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0, *,
                  plastic_recall: bool = True, op_ms: float = DEFAULT_OP_MS,
-                 learning_rule: STDP = LEARNING_RULE) -> None:
+                 learning_rule: STDP = LEARNING_RULE, monitors: Sequence[StateMonitor | WeightMonitor] = ()
+                 ) -> None:
         self.n_cues = ck.count("n_cues", n_cues)
         self.n_bits = ck.count("n_bits", n_bits)
         if not isinstance(plastic_recall, bool):
@@ -195,7 +205,10 @@ class CA3Memory:
         self.seed = seed
         if not isinstance(learning_rule, STDP):
             ck.fail("learning_rule", type(learning_rule).__name__, "an STDP (LEARNING_RULE or COINCIDENCE_RULE)")
-        self.network = build_network(n_cues, n_bits, learning_rule)
+        net = build_network(n_cues, n_bits, learning_rule)
+        # extra monitors (the viewer traces membranes): validated by Network like any other
+        self.network = Network(dt_ms=net.dt_ms, populations=net.populations, sources=net.sources,
+                               projections=net.projections, monitors=(*net.monitors, *monitors))
         self.reset()
 
     # -- the published operations ----------------------------------------------------

@@ -1,4 +1,4 @@
-"""``neurosim``: info, list, run, bench.
+"""``neurosim``: info, list, run, bench, view, export.
 
 The CLI is the application's entry point, so it imports the experiments layer
 (inside the commands, never at module import) although the rest of the core does not.
@@ -189,6 +189,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    from neurosim.viewer import app
+
+    return app.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neurosim", description="Simulator of bio-inspired memories.")
     p.add_argument("--version", action="version", version=f"neurosim {__version__}")
@@ -221,6 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--json", action="store_true", help="print the results as JSON")
     b.set_defaults(func=cmd_bench)
+    v = sub.add_parser("view", help="the desktop viewer: replay a results file, or watch a model live")
+    v.add_argument("file", nargs="?", help="a neurosim HDF5 results file to replay")
+    v.add_argument("--live", metavar="NAME", help="run a model live: ca3, hopfield, sparsey or core")
+    v.add_argument("--backend", default="numba", choices=backends.names(), help="live: the spiking backend")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--fps", type=float, default=30.0, help="redraws per second (default 30)")
+    v.add_argument("--screenshot", metavar="PNG", help="save the window to PNG after --after seconds, then exit")
+    v.add_argument("--after", type=float, help="seconds to run before the screenshot (default 5) or before closing")
+    v.set_defaults(func=cmd_view)
     e = sub.add_parser("export", help="write a model or experiment for a neuromorphic board")
     e.add_argument("name", help="ca3-functional, ca3-stress, ca3-state-map or core-demo")
     e.add_argument("--to", required=True, choices=["pynn", "spinnaker", "nir"])

@@ -277,19 +277,23 @@ class Simulator:
         ids = (np.concatenate(i) if i else np.zeros(0, np.int64)) - start
         return ticks * self.compiled.dt_ms, ids
 
-    def state(self, population: str, trial: int = 0) -> StateRecord:
-        """Recorded state of the StateMonitor on ``population``."""
+    def state(self, population: str, trial: int = 0, since_ms: float = 0.0) -> StateRecord:
+        """Recorded state of the StateMonitor on ``population``; ``since_ms``: only the samples
+        at or after that time (reads only the recent chunks, as :meth:`spikes`)."""
         self._check_trial(trial)
+        first_tick = int(np.ceil(round(since_ms / self.compiled.dt_ms, 9)))
+        k0 = int(np.searchsorted(np.array(self._chunk_end, dtype=np.int64), first_tick, side="left"))
         col = 0
         for m in self._state_mons:
             if m.population == population:
                 cols = slice(col, col + len(m.ids))
-                parts = [c.state[:, trial, cols, :] for c in self._chunks if c.state is not None]
+                parts = [c.state[:, trial, cols, :] for c in self._chunks[k0:] if c.state is not None]
                 data = np.concatenate(parts) if parts else np.zeros((0, len(m.ids), 3))
                 n = data.shape[0]
-                times = np.arange(self.step - n, self.step) * self.compiled.dt_ms
-                values = {v: data[:, :, STATE_VARIABLES.index(v)].copy() for v in m.variables}
-                return StateRecord(times, m.ids, values)
+                ticks = np.arange(self.step - n, self.step)
+                keep = ticks >= first_tick
+                values = {v: data[keep, :, STATE_VARIABLES.index(v)].copy() for v in m.variables}
+                return StateRecord(ticks[keep] * self.compiled.dt_ms, m.ids, values)
             col += len(m.ids)
         raise ValueError(f"no StateMonitor on population {population!r}")
 

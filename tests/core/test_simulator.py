@@ -92,6 +92,19 @@ def test_state_record_shapes(backend: str) -> None:
     np.testing.assert_allclose(rec.times_ms, np.arange(100) * 0.1)
 
 
+def test_state_since_is_the_tail_of_the_whole_record() -> None:
+    sim = Simulator(recurrent_ei(100), backend="numba")
+    for _ in range(4):
+        sim.run(2.5)
+    whole = sim.state("e")
+    for since in (0.0, 2.5, 3.05, 9.9, 10.0):
+        tail = sim.state("e", since_ms=since)
+        keep = whole.times_ms >= since - 1e-9
+        np.testing.assert_array_equal(tail.times_ms, whole.times_ms[keep])
+        np.testing.assert_array_equal(tail.values["v_mV"], whole.values["v_mV"][keep])
+    assert sim.state("e", since_ms=10.0).values["v_mV"].shape == (0, 3)
+
+
 def test_duplicate_source_times_merge_into_one_spike() -> None:
     from neurosim import Network, OneToOne, Population, Projection, SpikeMonitor, SpikeSourceArray
 

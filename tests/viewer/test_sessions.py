@@ -1,0 +1,152 @@
+"""The viewer's sessions and replay, without Qt: what each frame carries is checked against the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurosim import Simulator
+from neurosim.bench import core_network
+from neurosim.io import ResultsWriter
+from neurosim.memory import jaccard
+from neurosim.viewer import replay, sessions
+
+
+def _collect(name: str, **kw):
+    frames: list[sessions.Frame] = []
+    s = sessions.create(name, emit=frames.append, **kw)
+    s.speed = None
+    return s, frames
+
+
+def test_weight_matrix_is_exact_when_small_and_block_means_when_large() -> None:
+    sim = Simulator(core_network(500), backend="reference", seed=0)
+    sim.run(5.0)
+    proj = sim.network.projection("ee")
+    net = sim.compiled
+    syn = net.proj_syn["ee"]
+    pre = net.syn_pre[syn] - net.offsets["exc"][0]
+    post = net.syn_post[syn] - net.offsets["exc"][0]
+    w = sim.weights("ee")
+    exact = sessions.weight_matrix(sim, "ee", max_side=400)
+    assert exact.shape == (400, 400) and proj.pre == proj.post == "exc"
+    dense = np.full((400, 400), np.nan)
+    dense[pre, post] = w
+    np.testing.assert_array_equal(exact, dense)
+    blocks = sessions.weight_matrix(sim, "ee", max_side=64)  # 400 rows in blocks of 7: 58 blocks
+    assert blocks.shape == (58, 58)
+    sel = (pre // 7 == 3) & (post // 7 == 10)
+    assert blocks[3, 10] == pytest.approx(w[sel].mean())
+    with pytest.raises(ValueError, match="max_side"):
+        sessions.weight_matrix(sim, "ee", max_side=1)
+
+
+def test_ca3_session_streams_spikes_traces_and_the_learned_weights() -> None:
+    s, frames = _collect("ca3", n_cues=4, n_bits=16, active=3)
+    s.step()  # store item 0 under cue 0, probe it
+    item = s.items[0]
+    assert s.populations["cueCueRecall"] == 4 and s.populations["contCueRecall"] == 16
+    fed = [f for f in frames if f.spikes]  # the observer's; the last frame carries the probe's result
+    assert len(fed) == s.memory.t_ms and fed[-1].t == s.memory.t_ms  # one per 1 ms tick
+    times = np.concatenate([f.spikes["in_content"][0] for f in fed])
+    ids = np.concatenate([f.spikes["in_content"][1] for f in fed])
+    # the learn presents the content on 3 ticks; the probe then presents half of it once
+    np.testing.assert_array_equal(np.unique(ids[times < 3]), np.flatnonzero(item))
+    assert np.all(np.diff(np.concatenate([f.trace_times for f in fed])) == 1.0)  # every tick once
+    assert all(f.traces.shape == (1, len(s.trace_labels)) for f in fed)
+    w = [f.weights for f in frames if f.weights][-1]["learned_cue_to_content"]
+    assert w.shape == (4, 16)
+    np.testing.assert_allclose(w[0, item], 6.0)  # STDP to w_max on the stored bits, from cue 0 only
+    assert np.all(w[0, ~item] == 0.0) and np.all(w[1:] == 0.0)
+    last = frames[-1]
+    assert last.curve == (sessions.CurvePoint(0, 1.0, 1.0),)
+    np.testing.assert_array_equal(last.memory.recalled, item)
+
+
+def test_memory_session_probes_older_items_at_the_scheduled_interference() -> None:
+    s, frames = _collect("hopfield")
+    for _ in range(12):
+        s.step()
+    points = [p for f in frames for p in f.curve]
+    assert [p.interference for p in points[:5]] == [0, 0, 1, 2, 5]  # age 1 skipped at item 0
+    assert all(0.0 <= p.recall <= 1.0 and 0.0 <= p.recognition <= 1.0 for p in points)
+    # the activity raster shows the stored item, its half cue and the recalled pattern
+    first = [f for f in frames if f.spikes][:3]
+    assert [next(iter(f.spikes)) for f in first] == ["stored", "cue", "recalled"]
+    np.testing.assert_array_equal(first[0].spikes["stored"][1], np.flatnonzero(s.items[0]))
+    np.testing.assert_array_equal(frames[-1].weights["W (normalised)"], s.memory.weights)
+
+
+def test_recall_names_the_closest_stored_item() -> None:
+    s, _ = _collect("sparsey")
+    for _ in range(3):
+        s.step()
+    cue = s.items[1].copy()
+    cue[np.flatnonzero(cue)[10:]] = False
+    view = s.recall(cue)
+    assert view.target is not None and jaccard(view.target, s.items[1]) == 1.0
+    assert "item 1" in view.label
+    with pytest.raises(ValueError, match="cue shape"):
+        s.recall(np.zeros(3, bool))
+    with pytest.raises(TypeError, match="no memory"):
+        sessions.create("core", n=100).recall(cue)
+
+
+def test_stop_aborts_a_running_operation_and_names_are_checked() -> None:
+    s, frames = _collect("core", n=200)
+    s.step()
+    assert len(frames) == 100  # a frame per ms of the 100 ms operation
+    assert sum(f.spikes["exc"][0].size for f in frames) > 0
+    s.stop()
+    with pytest.raises(sessions.Stopped):
+        s.step()
+    with pytest.raises(ValueError, match="live model = 'nope' is not allowed"):
+        sessions.create("nope")
+
+
+def _write(path, **main):
+    with ResultsWriter(path, config={"experiment": "test"}) as w:
+        w.write_main(**main)
+    return path
+
+
+def test_replay_frames_hold_exactly_the_window(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.integers(0, 1000, 500)).astype(float)
+    i = rng.integers(0, 40, 500)
+    tt = np.arange(0.0, 1000.0)
+    v = rng.normal(-60, 1, (1000, 2))
+    wt = np.array([0.0, 500.0, 1000.0])
+    wv = rng.random((3, 30))
+    path = _write(tmp_path / "r.h5", spikes={"p": (t, i)}, traces={"p": (tt, np.array([0, 5]), {"v_mV": v})},
+                  weights={"syn": (wt, wv)})
+    _, views = replay.open_views(path)
+    (rv,) = views
+    assert rv.populations == {"p": int(i.max()) + 1} and rv.trace_labels == ("p[0]", "p[5]")
+    assert rv.t_end == 1000.0 and rv.bin == 1.0 and rv.steps == 1001
+    f = rv.frame_at(600, 200.0)  # the 200 bins up to and including t = 600 ms
+    assert f.t == 601.0
+    sel = (t >= 401) & (t <= 600)
+    np.testing.assert_array_equal(f.spikes["p"][0], t[sel])
+    np.testing.assert_array_equal(f.traces, v[(tt >= 401) & (tt <= 600)])
+    image = f.weights["syn"]
+    np.testing.assert_array_equal(image[:, :2], wv[:2].T)  # snapshots at 0 and 500 ms; not yet 1000
+    assert np.isnan(image[:, 2]).all()
+    np.testing.assert_array_equal(rv.frame_at(1000, 200.0).weights["syn"], wv.T)
+
+
+def test_replay_of_a_forgetting_trial_and_of_nothing_to_show(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    fam, rec = rng.random((2, 4, 5)), rng.random((2, 4, 5))
+    with ResultsWriter(tmp_path / "f.h5", config={"experiment": "forgetting"}) as w:
+        w.write_trial(0, metrics={"steps": (np.array([0, 1, 5, 10]), ""), "familiarity": (fam, ""),
+                                  "recall_half": (rec, "")}, attrs={"model": "hopfield", "condition": "retention-none"})
+    _, (rv,) = replay.open_views(tmp_path / "f.h5")
+    assert rv.label == "trial 0: hopfield retention-none" and not rv.timed and rv.steps == 4
+    x, recog, recall = rv.curve_until(1)
+    np.testing.assert_array_equal(x, [0, 1])
+    np.testing.assert_allclose(recog, fam.mean(axis=(0, 2))[:2])
+    np.testing.assert_allclose(recall, rec.mean(axis=(0, 2))[:2])
+    _write(tmp_path / "m.h5", metrics={"accuracy": (np.ones(3), "")})
+    with pytest.raises(ValueError, match="no spikes, traces, weights or forgetting curves.*accuracy"):
+        replay.open_views(tmp_path / "m.h5")

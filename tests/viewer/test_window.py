@@ -1,0 +1,151 @@
+"""The viewer's windows offscreen (QT_QPA_PLATFORM=offscreen, set in tests/conftest.py), with pytest-qt."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from neurosim import cli, experiments  # noqa: E402
+from neurosim.io import read_results  # noqa: E402
+from neurosim.viewer.qt import QtCore, QtGui  # noqa: E402
+from neurosim.viewer.window import LiveWindow, ReplayWindow  # noqa: E402
+
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def live(qtbot):
+    windows = []
+
+    def make(name="ca3", **kw):
+        w = LiveWindow(name, **kw)
+        qtbot.addWidget(w)
+        w.show()
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+
+
+def _learned(window) -> np.ndarray | None:
+    return window.panels.weights.shown()
+
+
+def test_window_opens_with_every_panel(live, qtbot) -> None:
+    w = live("ca3", play=False)
+    qtbot.waitExposed(w)
+    assert w.isVisible() and "CA3" in w.windowTitle()
+    assert w.panels.raster.n_rows == sum(w.session.populations.values())
+    assert w.panels.traces.labels == w.session.trace_labels
+    assert [w.panels.weights.choice.itemText(k) for k in range(2)] == list(w.session.weight_names)
+    assert w.panels.memory.n == w.session.n_units == 36
+    assert w.model_box.currentText() == "ca3" and w.backend_box.isEnabled()
+
+
+def test_live_run_fills_the_raster(live, qtbot) -> None:
+    w = live("ca3", play=True)
+    qtbot.waitUntil(lambda: w.panels.raster.spike_count() > 20, timeout=TIMEOUT_MS)
+    # drawn, not only buffered
+    qtbot.waitUntil(lambda: np.count_nonzero(w.panels.raster.image.image) > 20, timeout=TIMEOUT_MS)
+    assert w.frames_drawn > 0
+    shown = w.panels.raster.image.image
+    codes = np.unique(shown[shown > 0])
+    assert codes.size > 3  # several populations spiked, each in its own colour
+    qtbot.mouseClick(w.toolbar.widgetForAction(w.play_action), QtCore.Qt.MouseButton.LeftButton)  # pause
+    assert not w.play_action.isChecked() and w.play_action.text() == "Play"
+
+
+def test_a_learn_changes_the_weight_heatmap(live, qtbot) -> None:
+    w = live("ca3", play=False)
+    before = _learned(w)
+    assert before is None or np.all(before == 0)
+    w.session.speed = None
+    w.step_action.trigger()  # one operation: learn item 0 under cue 0, then probe it
+    qtbot.waitUntil(lambda: w.worker.operations == 1 and w.panels.memory.view is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not w.panels.weights.dirty, timeout=TIMEOUT_MS)
+    item = w.session.items[0]
+    after = _learned(w)
+    np.testing.assert_allclose(after[0, item], 6.0)
+    assert np.all(after[0, ~item] == 0.0)
+    np.testing.assert_array_equal(w.panels.weights.image.image, after)  # the heatmap shows it
+
+
+def _click_bit(qtbot, panel, bit: int) -> None:
+    grid, view = panel.cue_grid, panel.graphics
+    scene_pos = grid.mapToScene(grid.cell_centre(bit))
+    qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=view.mapFromScene(scene_pos))
+
+
+def test_clicking_cue_bits_recalls_the_stored_item(live, qtbot) -> None:
+    w = live("ca3", play=False)
+    w.session.speed = None
+    for k in range(3):
+        w.step_action.trigger()
+        qtbot.waitUntil(lambda k=k: w.worker.operations == k + 1, timeout=TIMEOUT_MS)
+    memory = w.panels.memory
+    qtbot.mouseClick(memory.clear_button, QtCore.Qt.MouseButton.LeftButton)
+    item = w.session.items[1]
+    bits = np.flatnonzero(item)[:3]
+    for b in bits:
+        _click_bit(qtbot, memory, int(b))
+    np.testing.assert_array_equal(np.flatnonzero(memory.cue), bits)  # the clicks set those cue bits
+    qtbot.mouseClick(memory.recall_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: memory.view is not None and "closest to item" in memory.view.label, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not memory.dirty, timeout=TIMEOUT_MS)
+    np.testing.assert_array_equal(memory.view.recalled, item)  # the spiking network completed it
+    assert "item 1 (Jaccard 1.00)" in memory.label.text()
+    shown = memory.recalled_grid.image.reshape(-1)[: memory.n]
+    np.testing.assert_array_equal(shown, np.where(item, 1, 0))  # drawn: all correct, nothing missed
+
+
+def test_switching_model_and_backend_restarts_the_session(live, qtbot) -> None:
+    w = live("ca3", play=False)
+    w.model_box.setCurrentText("hopfield")
+    w.model_box.activated.emit(w.model_box.currentIndex())
+    assert w.session.name == "hopfield" and not w.backend_box.isEnabled()
+    assert w.speed_box.currentText() == "10 op/s"
+    w.speed_box.setCurrentIndex(w.speed_box.count() - 1)
+    w.speed_box.activated.emit(w.speed_box.currentIndex())
+    assert w.session.speed is None
+    w.play_action.trigger()
+    qtbot.waitUntil(lambda: len(w.panels.forgetting.points) >= 6, timeout=TIMEOUT_MS)
+    first = w.panels.forgetting.points[0]
+    assert first.interference == 0 and first.recall == 1.0  # the only item stored is recalled exactly
+    x, _recog, recall = w.panels.forgetting.curve()
+    assert x[0] == 0 and 0.0 <= recall.min() <= recall.max() <= 1.0
+
+
+def test_replay_of_an_experiments_file(qtbot, tmp_path) -> None:
+    path = tmp_path / "ca3.h5"
+    experiments.run("ca3-functional", out=path, progress=False)
+    window = ReplayWindow(path)
+    qtbot.addWidget(window)
+    window.show()
+    results = read_results(path)
+    rv = window.current
+    assert set(rv.populations) == set(results.spikes) and rv.bin == 1.0
+    assert window.slider.maximum() == rv.steps - 1
+    n_output = results.spikes["output"][0].size
+    raster = window.panels.raster
+    rows = slice(raster.offsets["output"], raster.offsets["output"] + raster.sizes["output"])
+    assert np.count_nonzero(raster.view()[rows]) == n_output  # the whole run fits the window at the end
+    t_out = results.spikes["output"][0]
+    window.slider.setValue(40)
+    assert np.count_nonzero(raster.view()[rows]) == np.count_nonzero(t_out <= 40)
+    assert "t = 40 ms" in window.position_label.text()
+
+
+def test_view_command_saves_a_screenshot_and_rejects_bad_input(qtbot, tmp_path, capsys) -> None:
+    png = tmp_path / "shot.png"
+    assert cli.main(["view", "--live", "hopfield", "--screenshot", str(png), "--after", "1"]) == 0
+    image = QtGui.QImage(str(png))
+    assert image.width() == 1400 and image.height() == 860
+    assert cli.main(["view"]) == 2
+    assert "needs a results FILE or --live NAME" in capsys.readouterr().err
+    assert cli.main(["view", "--live", "nope"]) == 2
+    assert "--live = 'nope' is not allowed" in capsys.readouterr().err

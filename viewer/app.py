@@ -1,0 +1,43 @@
+"""``neurosim view``: open the live or the replay window (and, for docs, save a screenshot)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``view`` command: ``args.file`` (replay) or ``args.live`` (a session name)."""
+    if (args.file is None) == (args.live is None):
+        raise ValueError("view needs a results FILE or --live NAME (one of them, not both)")
+    if args.after is not None and args.after < 0:
+        raise ValueError(f"--after = {args.after} is not allowed: seconds >= 0")
+    try:
+        from neurosim.viewer.qt import application
+    except ImportError as exc:
+        print(f"error: the viewer needs PySide6 and pyqtgraph (pip install 'neurosim[viewer]'): {exc}",
+              file=sys.stderr)
+        return 2
+    from neurosim.viewer.window import LiveWindow, ReplayWindow, screenshot, wait
+
+    app = application()
+    if args.live is not None:
+        from neurosim.viewer import sessions
+
+        if args.live not in sessions.NAMES:
+            raise ValueError(f"--live = {args.live!r} is not allowed: one of {list(sessions.NAMES)}")
+        window = LiveWindow(args.live, backend=args.backend, seed=args.seed, fps=args.fps)
+    else:
+        window = ReplayWindow(args.file, fps=args.fps)
+    window.show()
+    if args.screenshot:
+        wait(args.after if args.after is not None else 5.0)
+        path = screenshot(window, args.screenshot)
+        window.close()
+        print(f"wrote {path}")
+        return 0
+    if args.after is not None:  # run for a while, then close (scripted demos)
+        wait(args.after)
+        window.close()
+        return 0
+    return int(app.exec())

@@ -1,0 +1,431 @@
+"""Live sessions: a model run step by step that reports :class:`Frame` s, without Qt.
+
+A session owns one model (and, for spiking models, its :class:`~neurosim.Simulator`)
+and runs in the viewer's worker thread. Every call of :meth:`Session.step` performs
+one operation (a learn and a probe of an older item; 100 ms of a core network) and
+reports through ``emit(frame)``. Spiking sessions attach an observer to their
+simulator (:meth:`neurosim.Simulator.add_observer`), which sends a frame every
+``frame_steps`` ticks while the operation runs: the new spikes of every population,
+the new membrane samples of the traced neurons and, every ``weights_every`` frames,
+the learned weight matrices. The observer also paces the run to ``speed`` time
+units per wall-clock second, and aborts it (:class:`Stopped`) when the viewer closes.
+
+Memory sessions drive their model through the memory protocol
+(:mod:`neurosim.memory`): item ``i`` (a random pattern of ``active`` of ``n_units``
+units, from the session's seeded generator) is stored (under key ``i mod n_keys``
+for keyed models), then an older item ``j = i - a`` is probed, the interference
+``a`` cycling through ``ages``: recall from a random half of its units (Jaccard of
+the recalled pattern with the item) and recognition (the model's familiarity).
+Those points make the forgetting-curve panel. Non-spiking models (Hopfield,
+Sparsey) show their activity instead of spikes: one column per operation with the
+stored item, the cue and the recalled pattern.
+
+Nothing here imports Qt: the sessions are tested and benchmarked without a window.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neurosim import _checks as ck
+from neurosim.memory import Memory, as_pattern, jaccard, partial_cue, random_patterns
+from neurosim.network import Network, StateMonitor
+from neurosim.simulator import Simulator
+
+_EMPTY = np.zeros(0)
+
+
+@dataclass(frozen=True, eq=False)
+class MemoryView:
+    """The memory panel's content: the cue given, the pattern recalled and the stored item it is
+    closest to (``target``; None when nothing is stored), all bool arrays of ``n_units``."""
+
+    cue: np.ndarray
+    recalled: np.ndarray
+    target: np.ndarray | None
+    label: str
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One probe: ``interference`` items were stored after the probed one."""
+
+    interference: int
+    recognition: float  # familiarity in [0, 1]
+    recall: float       # Jaccard of the pattern recalled from half the item with the item
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """What changed since the previous frame. ``spikes[pop] = (times, ids)`` are new events,
+    ``traces`` the new samples (len(trace_times), n_traced) of the traced neurons, ``weights``
+    the latest matrices (pre x post) of the projections they name."""
+
+    t: float
+    spikes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    trace_times: np.ndarray = field(default_factory=lambda: _EMPTY)
+    traces: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+    memory: MemoryView | None = None
+    curve: tuple[CurvePoint, ...] = ()
+    message: str = ""
+
+
+class Stopped(Exception):  # noqa: N818 (a request, not an error)
+    """Raised inside a run when the session was asked to stop."""
+
+
+Emit = Callable[[Frame], None]
+
+
+def weight_matrix(sim: Simulator, projection: str, max_side: int = 128) -> np.ndarray:
+    """The weights (nA) of ``projection`` as a (pre, post) matrix, NaN where no synapse exists;
+    a side longer than ``max_side`` is split into equal blocks whose synapses are averaged."""
+    ck.count("max_side", max_side, minimum=2)
+    proj = sim.network.projection(projection)
+    net = sim.compiled
+    syn = net.proj_syn[projection]
+    pre = net.syn_pre[syn] - net.offsets[proj.pre][0]
+    post = net.syn_post[syn] - net.offsets[proj.post][0]
+    n_pre, n_post = net.offsets[proj.pre][1], net.offsets[proj.post][1]
+    bp, bq = -(-n_pre // max_side), -(-n_post // max_side)
+    rows, cols = -(-n_pre // bp), -(-n_post // bq)
+    flat = (pre // bp) * cols + post // bq
+    sums = np.bincount(flat, weights=sim.weights(projection), minlength=rows * cols)
+    counts = np.bincount(flat, minlength=rows * cols)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).reshape(rows, cols)
+
+
+class Session:
+    """Base of every live session: pacing, stopping and the description of the panels.
+
+    Subclasses set ``populations`` (raster rows, in order), ``trace_labels``, ``weight_names``,
+    ``n_units`` (0: no memory panel), ``time_unit``, ``bin`` (raster column width) and
+    ``window`` (raster width), all in ``time_unit``.
+    """
+
+    name = ""
+    title = ""
+    time_unit = "ms"
+    bin = 1.0
+    window = 300.0
+    default_speed: float | None = 100.0
+
+    def __init__(self, emit: Emit | None = None) -> None:
+        self.emit: Emit = emit or (lambda frame: None)
+        self.populations: dict[str, int] = {}
+        self.trace_labels: tuple[str, ...] = ()
+        self.weight_names: tuple[str, ...] = ()
+        self.n_units = 0
+        self.speed: float | None = self.default_speed  # time units per wall second; None: as fast as it goes
+        self._stop = threading.Event()
+        self._clock: tuple[float, float, float | None] | None = None
+
+    # -- what the viewer calls (from its worker thread) -------------------------------------------
+    def step(self) -> str:
+        """Run one operation; returns a one-line description."""
+        raise NotImplementedError
+
+    def recall(self, cue: np.ndarray) -> MemoryView:
+        raise TypeError(f"the {self.name} session has no memory to recall from")
+
+    def stop(self) -> None:
+        """Ask a running operation to stop (any thread); it raises :class:`Stopped` in the runner."""
+        self._stop.set()
+
+    def close(self) -> None:
+        self.stop()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def _pace(self, t: float) -> None:
+        """Sleep so that model time ``t`` advances at ``speed`` per wall second (from the first call
+        of the current operation); raise :class:`Stopped` when asked to stop."""
+        if self._stop.is_set():
+            raise Stopped
+        speed = self.speed
+        now = time.monotonic()
+        if speed is None:
+            self._clock = None
+            return
+        if self._clock is None or self._clock[2] != speed:
+            self._clock = (now, t, speed)
+            return
+        due = self._clock[0] + (t - self._clock[1]) / speed
+        if due < now - 0.25:  # the model runs slower than asked: do not catch up in a burst
+            self._clock = (now, t, speed)
+            return
+        while due > time.monotonic():
+            if self._stop.wait(min(0.05, max(0.0, due - time.monotonic()))):
+                raise Stopped
+
+    def _new_operation(self) -> None:
+        self._clock = None  # time spent paused between operations is not caught up
+
+
+class SpikeFeed:
+    """The observer that turns a running simulator into frames (see the module docstring)."""
+
+    def __init__(self, session: Session, sim: Simulator, populations: Sequence[str],
+                 traced: Sequence[tuple[str, int]], weights: Sequence[str], *, frame_steps: int,
+                 weights_every: int = 1, max_side: int = 128) -> None:
+        self.session, self.sim = session, sim
+        self.populations = tuple(populations)
+        self.traced = tuple(traced)
+        self.weights = tuple(weights)
+        self.weights_every = ck.count("weights_every", weights_every)
+        self.max_side = max_side
+        self.last_ms = sim.t_ms
+        self.frames = 0
+        self._trace_pops = tuple(dict.fromkeys(p for p, _ in self.traced))
+        sim.add_observer(self._observe, ck.count("frame_steps", frame_steps))
+
+    def matrices(self) -> dict[str, np.ndarray]:
+        return {w: weight_matrix(self.sim, w, self.max_side) for w in self.weights}
+
+    def _observe(self, sim: Simulator) -> None:
+        self.session.emit(self.frame())
+        self.session._pace(sim.t_ms)
+
+    def frame(self) -> Frame:
+        """The spikes and samples since the previous frame (and the weights, every
+        ``weights_every`` frames)."""
+        sim, since, now = self.sim, self.last_ms, self.sim.t_ms
+        spikes = {}
+        for p in self.populations:
+            t, i = sim.spikes(p, since_ms=since)
+            spikes[p] = (t[t < now], i[t < now])
+        times, values = _EMPTY, np.zeros((0, len(self.traced)))
+        if self.traced:
+            records = {p: sim.state(p, since_ms=since) for p in self._trace_pops}
+            times = records[self._trace_pops[0]].times_ms
+            values = np.column_stack([records[p].values["v_mV"][:, records[p].ids.index(i)]
+                                      for p, i in self.traced])
+        self.frames += 1
+        weights = self.matrices() if self.frames % self.weights_every == 0 else {}
+        self.last_ms = now
+        return Frame(t=now, spikes=spikes, trace_times=times, traces=values, weights=weights)
+
+
+class MemorySession(Session):
+    """A memory model driven through the memory protocol: store, probe, recall on request."""
+
+    ages: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 32)
+    probes_per_step = 1
+
+    def __init__(self, memory: Memory, n_units: int, active: int, *, n_keys: int = 0, seed: int = 0,
+                 emit: Emit | None = None) -> None:
+        super().__init__(emit)
+        self.memory = memory
+        self.n_units = ck.count("n_units", n_units)
+        if not isinstance(active, (int, np.integer)) or not 1 <= active <= n_units:
+            ck.fail("active", active, f"an integer in [1, {n_units}]")
+        self.active = int(active)
+        self.n_keys = ck.count("n_keys", n_keys, minimum=0)
+        self.rng = np.random.default_rng(ck.count("seed", seed, minimum=0))
+        self.items: list[np.ndarray] = []
+        self._probe = 0
+
+    def _key(self, i: int) -> int | None:
+        return i % self.n_keys if self.n_keys else None
+
+    def _shown(self, kind: str, pattern: np.ndarray) -> None:
+        """Hook: a pattern was presented (non-spiking sessions draw it as activity)."""
+
+    def step(self) -> str:
+        self._new_operation()
+        i = len(self.items)
+        item = random_patterns(self.rng, 1, self.n_units, self.active)[0]
+        self._shown("stored", item)
+        self.memory.store(item, key=self._key(i))
+        self.items.append(item)
+        key = self._key(i)
+        words = [f"stored item {i}" + (f" under key {key}" if key is not None else "")]
+        points, view = [], None
+        for _ in range(self.probes_per_step):
+            age = self.ages[self._probe % len(self.ages)]
+            self._probe += 1
+            if age > i:
+                continue
+            j = i - age
+            cue = partial_cue(self.rng, self.items[j], 0.5)
+            self._shown("cue", cue)
+            recalled = np.asarray(self.memory.recall(cue), dtype=bool)
+            self._shown("recalled", recalled)
+            point = CurvePoint(age, float(self.memory.recognize(self.items[j])),
+                               float(jaccard(recalled, self.items[j])))
+            points.append(point)
+            view = MemoryView(cue, recalled, self.items[j],
+                              f"item {j} probed {age} items later: recall {point.recall:.2f}, "
+                              f"familiarity {point.recognition:.2f}")
+            words.append(f"probed item {j} ({age} later): recall {point.recall:.2f}, "
+                         f"familiarity {point.recognition:.2f}")
+        message = "; ".join(words)
+        self.emit(Frame(t=self.now(), memory=view, curve=tuple(points), weights=self.matrices(), message=message))
+        return message
+
+    def recall(self, cue: np.ndarray) -> MemoryView:
+        """Recall from ``cue`` (bool, n_units) and name the stored item closest to the result."""
+        cue = as_pattern("cue", cue, self.n_units)
+        self._new_operation()
+        self._shown("cue", cue)
+        recalled = np.asarray(self.memory.recall(cue), dtype=bool)
+        self._shown("recalled", recalled)
+        if self.items:
+            scores = jaccard(np.array(self.items), recalled)
+            j = int(np.argmax(scores))
+            view = MemoryView(cue, recalled, self.items[j], f"recalled: closest to item {j} (Jaccard {scores[j]:.2f})")
+        else:
+            view = MemoryView(cue, recalled, None, "recalled (nothing stored yet)")
+        self.emit(Frame(t=self.now(), memory=view, weights=self.matrices(), message=view.label))
+        return view
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    def matrices(self) -> dict[str, np.ndarray]:
+        return {}
+
+
+class ActivitySession(MemorySession):
+    """A non-spiking memory (one column of activity per operation)."""
+
+    time_unit = "operation"
+    window = 120.0
+    default_speed = 10.0
+
+    def __init__(self, memory: Memory, n_units: int, active: int, weights: Callable[[], np.ndarray] | None,
+                 weight_name: str, **kw) -> None:
+        super().__init__(memory, n_units, active, **kw)
+        self.populations = {"stored": n_units, "cue": n_units, "recalled": n_units}
+        self._weights = weights
+        self.weight_names = (weight_name,) if weights is not None else ()
+        self._t = 0
+
+    def _shown(self, kind: str, pattern: np.ndarray) -> None:
+        ids = np.flatnonzero(pattern)
+        self.emit(Frame(t=self._t + 1, spikes={kind: (np.full(ids.size, float(self._t)), ids)}))
+        self._t += 1
+        self._pace(self._t)
+
+    def now(self) -> float:
+        return float(self._t)
+
+    def matrices(self) -> dict[str, np.ndarray]:
+        return {self.weight_names[0]: np.asarray(self._weights(), dtype=float)} if self._weights else {}
+
+
+class CA3Session(MemorySession):
+    """The spiking CA3 content-addressable memory, keyed by its cues (see :mod:`neurosim.models.ca3`)."""
+
+    name = "ca3"
+    title = "spiking CA3 content-addressable memory"
+    ages = (0, 1, 2, 3, 4, 6, 8, 10, 12, 16)
+    # cells whose input is learned (cue -> content) and the read-out; cueContRecall swings to about
+    # -800 mV under its 6 m nA lateral inhibition (IF_curr_exp has no reversal potential) and would
+    # flatten the others' scale
+    TRACED = (("contCueRecall", 0), ("contCueRecall", 1), ("contContRecall", 0), ("output", 0))
+    LEARNED = ("learned_cue_to_content", "learned_content_to_cue")
+
+    def __init__(self, *, n_cues: int = 8, n_bits: int = 36, active: int = 5, backend: str = "numba",
+                 seed: int = 0, emit: Emit | None = None) -> None:
+        from neurosim.models.ca3 import POPULATIONS, CA3Memory
+
+        monitors = [StateMonitor(p, tuple(i for q, i in self.TRACED if q == p))
+                    for p in dict.fromkeys(p for p, _ in self.TRACED)]
+        memory = CA3Memory(n_cues, n_bits, backend=backend, seed=seed, plastic_recall=False, monitors=monitors)
+        super().__init__(memory, n_bits, active, n_keys=n_cues, seed=seed, emit=emit)
+        names = ("in_cue", "in_content", *POPULATIONS)
+        self.populations = {p: memory.network.node(p).size for p in names}
+        self.trace_labels = tuple(f"{p}[{i}]" for p, i in self.TRACED)
+        self.weight_names = self.LEARNED
+        self.title = f"{self.title}: {n_cues} cues x {n_bits} bits ({backend})"
+        self.feed = SpikeFeed(self, memory.sim, names, self.TRACED, self.LEARNED, frame_steps=1, weights_every=2)
+
+    def now(self) -> float:
+        return self.memory.t_ms
+
+    def matrices(self) -> dict[str, np.ndarray]:
+        return self.feed.matrices()
+
+
+class CoreSession(Session):
+    """The core's recurrent E/I benchmark network with STDP on E->E (:func:`neurosim.bench.core_network`)."""
+
+    name = "core"
+    window = 500.0
+    default_speed = 200.0
+    step_ms = 100.0
+
+    def __init__(self, *, n: int = 2000, backend: str = "numba", seed: int = 0, emit: Emit | None = None) -> None:
+        from neurosim.bench import core_network
+
+        super().__init__(emit)
+        base = core_network(ck.count("n", n, minimum=10))
+        traced = (("exc", 0), ("exc", 1), ("exc", 2), ("inh", 0))
+        monitors = (*base.monitors, StateMonitor("exc", (0, 1, 2)), StateMonitor("inh", (0,)))
+        net = Network(dt_ms=base.dt_ms, populations=base.populations, sources=base.sources,
+                      projections=base.projections, monitors=monitors)
+        self.sim = Simulator(net, backend=backend, seed=seed)
+        self.populations = {"exc": net.node("exc").size, "inh": net.node("inh").size}
+        self.trace_labels = tuple(f"{p}[{i}]" for p, i in traced)
+        self.weight_names = ("ee",)
+        self.title = f"recurrent E/I network, {n} LIF neurons, STDP on E->E ({backend})"
+        frame_steps = max(1, round(1.0 / net.dt_ms))  # a frame per ms
+        self.feed = SpikeFeed(self, self.sim, tuple(self.populations), traced, self.weight_names,
+                              frame_steps=frame_steps, weights_every=50, max_side=64)
+
+    def step(self) -> str:
+        self._new_operation()
+        self.sim.run(self.step_ms)
+        return f"ran to {self.sim.t_ms:.0f} ms"
+
+
+def _hopfield(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20) -> ActivitySession:
+    from neurosim.experiments.forgetting import HOPFIELD_THRESHOLD
+    from neurosim.models.hopfield import Hopfield, auto_threshold
+
+    f = active / n_units
+    memory = Hopfield(n_units, activity=f, threshold=HOPFIELD_THRESHOLD * auto_threshold(f), seed=seed)
+    s = ActivitySession(memory, n_units, active, lambda: memory.weights, "W (normalised)", seed=seed, emit=emit)
+    s.name, s.title = "hopfield", f"Hopfield network, {n_units} units, {active} active per item"
+    s.ages = (0, 1, 2, 5, 10, 20, 40)
+    s.probes_per_step = 2
+    return s
+
+
+def _sparsey(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20) -> ActivitySession:
+    from neurosim.models.sparsey import SparseyMemory
+
+    memory = SparseyMemory(n_units, q=20, k=20, seed=seed)
+    s = ActivitySession(memory, n_units, active, lambda: memory.mac.u, "input -> code cells", seed=seed, emit=emit)
+    s.name, s.title = "sparsey", f"Sparsey MAC, 20 x 20 cells, {n_units} inputs"
+    s.ages = (0, 1, 2, 5, 10, 20, 50, 100)
+    s.probes_per_step = 2
+    return s
+
+
+SPIKING = ("ca3", "core")
+NAMES = ("ca3", "hopfield", "sparsey", "core")
+
+
+def create(name: str, *, backend: str = "numba", seed: int = 0, emit: Emit | None = None, **kw) -> Session:
+    """A new session by name: ``ca3``, ``hopfield``, ``sparsey`` or ``core`` (keyword options go to
+    its constructor: ``n_cues``, ``n_bits`` for ca3, ``n`` for core)."""
+    if name == "ca3":
+        return CA3Session(backend=backend, seed=seed, emit=emit, **kw)
+    if name == "core":
+        return CoreSession(backend=backend, seed=seed, emit=emit, **kw)
+    if name == "hopfield":
+        return _hopfield(seed, emit, **kw)
+    if name == "sparsey":
+        return _sparsey(seed, emit, **kw)
+    raise ValueError(f"live model = {name!r} is not allowed: one of {list(NAMES)}")

@@ -1,0 +1,306 @@
+"""The viewer's windows: live (a session in a worker thread) and replay (a results file).
+
+Live: the session runs in a ``QThread``; the simulator's observer emits each
+:class:`~neurosim.viewer.sessions.Frame` through the worker's ``frame`` signal, which Qt
+queues to the interface thread; the panels take the data at once and a timer redraws
+them at ``fps`` frames per second. Commands (play, pause, step, recall a cue) go to the
+worker through a queue and run between operations, so the interface never waits for the
+model and only the worker thread ever touches the model.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurosim import backends
+from neurosim.viewer import replay, sessions
+from neurosim.viewer.panels import PanelGrid
+from neurosim.viewer.qt import QtCore, QtGui, QtWidgets, Signal
+
+SPEEDS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, None)
+
+
+class Worker(QtCore.QObject):
+    """Runs a session's operations in its own thread (see the module docstring)."""
+
+    frame = Signal(object)
+    message = Signal(str)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, session: sessions.Session) -> None:
+        super().__init__()
+        self.session = session
+        session.emit = self.frame.emit
+        self.commands: queue.Queue = queue.Queue()
+        self.playing = False
+        self.operations = 0
+
+    def loop(self) -> None:
+        try:
+            while not self.session.stopped:
+                try:
+                    cmd, arg = self.commands.get_nowait() if self.playing else self.commands.get(timeout=0.05)
+                except queue.Empty:
+                    if not self.playing:
+                        continue
+                    cmd, arg = "step", None
+                if cmd == "quit":
+                    break
+                if cmd == "play":
+                    self.playing = bool(arg)
+                elif cmd == "step":
+                    self.message.emit(self.session.step())
+                    self.operations += 1
+                elif cmd == "recall":
+                    self.message.emit(self.session.recall(arg).label)
+        except sessions.Stopped:
+            pass
+        except Exception as exc:  # shown in the status bar; the window stays usable
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.finished.emit()
+
+
+class LiveWindow(QtWidgets.QMainWindow):
+    """``neurosim view --live NAME``: run a model and watch it learn, recall and forget."""
+
+    def __init__(self, name: str = "ca3", *, backend: str = "numba", seed: int = 0, fps: float = 30.0,
+                 play: bool = True, options: dict | None = None) -> None:
+        super().__init__()
+        self.seed = seed
+        self.options = dict(options or {})
+        self.session: sessions.Session | None = None
+        self.worker: Worker | None = None
+        self.thread_: QtCore.QThread | None = None
+        self.panels: PanelGrid | None = None
+        self.frames_drawn = 0
+        self.frames_received = 0
+        self.resize(1400, 860)
+        self._build_toolbar(name, backend)
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(max(1, round(1000.0 / fps)))
+        self.timer.timeout.connect(self.redraw)
+        self.timer.start()
+        self.start(name, backend, play=play)
+
+    # -- controls --------------------------------------------------------------------------------
+    def _build_toolbar(self, name: str, backend: str) -> None:
+        self.toolbar = bar = self.addToolBar("controls")
+        bar.setMovable(False)
+        bar.addWidget(QtWidgets.QLabel(" model "))
+        self.model_box = QtWidgets.QComboBox()
+        self.model_box.addItems(list(sessions.NAMES))
+        self.model_box.setCurrentText(name)
+        bar.addWidget(self.model_box)
+        bar.addWidget(QtWidgets.QLabel(" backend "))
+        self.backend_box = QtWidgets.QComboBox()
+        self.backend_box.addItems([b for b in backends.names() if b != "brian2" and backends.is_available(b)])
+        self.backend_box.setCurrentText(backend)
+        bar.addWidget(self.backend_box)
+        self.model_box.activated.connect(self._restart)
+        self.backend_box.activated.connect(self._restart)
+        bar.addSeparator()
+        self.play_action = QtGui.QAction("Play", self)
+        self.play_action.setCheckable(True)
+        self.play_action.toggled.connect(self.set_playing)
+        bar.addAction(self.play_action)
+        self.step_action = QtGui.QAction("Step", self)
+        self.step_action.triggered.connect(self.step)
+        bar.addAction(self.step_action)
+        bar.addWidget(QtWidgets.QLabel(" speed "))
+        self.speed_box = QtWidgets.QComboBox()
+        bar.addWidget(self.speed_box)
+        self.speed_box.activated.connect(self._speed_changed)
+        self.status = self.statusBar()
+
+    def _restart(self, *_args) -> None:
+        self.start(self.model_box.currentText(), self.backend_box.currentText(), play=self.play_action.isChecked())
+
+    def _speed_changed(self, index: int) -> None:
+        if self.session is not None:
+            self.session.speed = SPEEDS[index]
+
+    def set_playing(self, on: bool) -> None:
+        self.play_action.setText("Pause" if on else "Play")
+        self.step_action.setEnabled(not on)
+        if self.worker is not None:
+            self.worker.commands.put(("play", on))
+
+    def step(self) -> None:
+        if self.worker is not None:
+            self.worker.commands.put(("step", None))
+
+    def recall(self, cue: np.ndarray) -> None:
+        if self.worker is not None:
+            self.worker.commands.put(("recall", np.asarray(cue, dtype=bool)))
+
+    # -- sessions --------------------------------------------------------------------------------
+    def start(self, name: str, backend: str, *, play: bool = True) -> None:
+        """Stop the current session and start ``name`` on ``backend``."""
+        self.stop()
+        try:
+            session = sessions.create(name, backend=backend, seed=self.seed, **self.options.get(name, {}))
+        except (ValueError, TypeError, ImportError) as exc:
+            self.status.showMessage(f"cannot start {name} on {backend}: {exc}")
+            return
+        self.session = session
+        self.backend_box.setEnabled(name in sessions.SPIKING)
+        unit = session.time_unit if session.time_unit == "ms" else "op"
+        self.speed_box.clear()
+        self.speed_box.addItems([f"{s:g} {unit}/s" if s else "as fast as it runs" for s in SPEEDS])
+        self.speed_box.setCurrentIndex(SPEEDS.index(session.default_speed))
+        weight_axes = ("post", "pre") if name in sessions.SPIKING else ("unit / cell", "unit")
+        self.panels = PanelGrid(session.populations, session.trace_labels, session.weight_names, session.n_units,
+                                bin=session.bin, window=session.window, time_unit=session.time_unit,
+                                weight_axes=weight_axes)
+        self.panels.memory.recall_requested.connect(self.recall)
+        self.setCentralWidget(self.panels)
+        self.setWindowTitle(f"neurosim: {session.title}")
+        self.worker = Worker(session)
+        self.thread_ = QtCore.QThread(self)
+        self.worker.moveToThread(self.thread_)
+        self.thread_.started.connect(self.worker.loop)
+        self.worker.finished.connect(self.thread_.quit)
+        self.worker.frame.connect(self.on_frame)
+        self.worker.message.connect(self.status.showMessage)
+        self.worker.failed.connect(self.on_failed)
+        self.thread_.start()
+        self.status.showMessage(f"{session.title}: press Play, or Step for one operation")
+        with QtCore.QSignalBlocker(self.play_action):
+            self.play_action.setChecked(play)
+        self.set_playing(play)
+
+    def stop(self) -> None:
+        """Stop the worker (aborting a running operation) and wait for its thread."""
+        if self.session is not None:
+            self.session.stop()
+        if self.worker is not None:
+            self.worker.commands.put(("quit", None))
+        if self.thread_ is not None:
+            self.thread_.quit()
+            self.thread_.wait(10_000)
+        if self.session is not None:
+            self.session.close()
+        self.session = self.worker = self.thread_ = None
+
+    def on_frame(self, frame: sessions.Frame) -> None:
+        self.frames_received += 1
+        if self.panels is not None:
+            self.panels.apply(frame)
+
+    def on_failed(self, text: str) -> None:
+        self.status.showMessage(f"stopped: {text}")
+        with QtCore.QSignalBlocker(self.play_action):
+            self.play_action.setChecked(False)
+
+    def redraw(self) -> None:
+        if self.panels is not None and self.panels.render():
+            self.frames_drawn += 1
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.timer.stop()
+        self.stop()
+        super().closeEvent(event)
+
+
+class ReplayWindow(QtWidgets.QMainWindow):
+    """``neurosim view FILE``: any neurosim results file, with a time slider."""
+
+    def __init__(self, path: str | Path, *, window: float | None = None, fps: float = 30.0) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.meta, self.views = replay.open_views(self.path)
+        self.window_width = window
+        self.panels: PanelGrid | None = None
+        self.resize(1400, 860)
+        bar = self.addToolBar("replay")
+        bar.setMovable(False)
+        bar.addWidget(QtWidgets.QLabel(" record "))
+        self.record_box = QtWidgets.QComboBox()
+        self.record_box.addItems([v.label for v in self.views])
+        self.record_box.activated.connect(self.show_record)
+        bar.addWidget(self.record_box)
+        self.play_action = QtGui.QAction("Play", self)
+        self.play_action.setCheckable(True)
+        self.play_action.toggled.connect(lambda on: self.play_action.setText("Pause" if on else "Play"))
+        bar.addAction(self.play_action)
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setMinimumWidth(500)
+        self.slider.valueChanged.connect(self.seek)
+        bar.addWidget(self.slider)
+        self.position_label = QtWidgets.QLabel()
+        bar.addWidget(self.position_label)
+        self.status = self.statusBar()
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(max(1, round(1000.0 / fps)))
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+        self.show_record(0)
+
+    @property
+    def current(self) -> replay.RecordView:
+        return self.views[self.record_box.currentIndex()]
+
+    def show_record(self, index: int) -> None:
+        self.record_box.setCurrentIndex(index)
+        v = self.current
+        width = self.window_width or max(v.bin, min(v.t_end + v.bin, 300.0 * max(v.bin, 1.0)))
+        self.width_ = width
+        self.panels = PanelGrid(v.populations, v.trace_labels, v.weight_names, 0, bin=v.bin, window=width,
+                                time_unit="ms", weight_axes=("snapshot", "synapse"), memory=False)
+        self.panels.forgetting.setTitle("forgetting curve" if v.curve is not None
+                                        else "forgetting curve: not in this record")
+        self.setCentralWidget(self.panels)
+        self.slider.setRange(0, max(v.steps - 1, 0))
+        self.setWindowTitle(f"neurosim: {self.path.name} ({v.label})")
+        experiment = self.meta.get("command_line", "")
+        self.status.showMessage(f"{self.path}: {len(self.views)} record(s) to show; {experiment}")
+        self.slider.setValue(self.slider.maximum())
+        self.seek(self.slider.value())
+
+    def seek(self, position: int) -> None:
+        """Show the record at slider ``position``."""
+        v = self.current
+        self.panels.raster.reset()
+        self.panels.traces.reset()
+        frame = v.frame_at(position, self.width_)
+        self.panels.apply(frame)
+        if v.curve is not None:
+            self.panels.forgetting.set_curve(*v.curve_until(position))
+        if v.timed:
+            self.position_label.setText(f" t = {position * v.bin:g} ms of {v.t_end:g} ms")
+        else:
+            x = v.curve[0]
+            self.position_label.setText(f" interference step {position + 1} of {len(x)}: {x[position]:g} items")
+        self.panels.render()
+
+    def _tick(self) -> None:
+        if self.play_action.isChecked():
+            if self.slider.value() >= self.slider.maximum():
+                self.play_action.setChecked(False)
+            else:
+                step = max(1, round(self.slider.maximum() / 300)) if self.current.timed else 1
+                self.slider.setValue(min(self.slider.maximum(), self.slider.value() + step))
+
+
+def screenshot(widget: QtWidgets.QWidget, path: str | Path) -> Path:
+    """Save what ``widget`` shows to a PNG file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not widget.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def wait(seconds: float) -> None:
+    """Keep the interface running for ``seconds``."""
+    app = QtWidgets.QApplication.instance()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.005)
