@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= results
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup qt-libs demo test bench lint clean
 
 # torch==2.13.0 and torchvision==0.28.0 first: they resolve to the local CPU
 # build here; installed later (via norse) they would pull GB of CUDA wheels.
@@ -17,11 +17,22 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP)
 
+# Qt (the viewer and its offscreen tests) loads these system libraries, which a bare
+# Debian image may lack: installed with apt-get only when PySide6 cannot load without them.
+QT_DEBS := libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
+qt-libs: $(STAMP)
+	@$(BIN)/python -c "import PySide6.QtWidgets" 2>/dev/null || { \
+	  echo "installing the system libraries Qt needs: $(QT_DEBS)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(QT_DEBS) && \
+	  $(BIN)/python -c "import PySide6.QtWidgets"; }
+
 demo: $(STAMP)
 	$(BIN)/neurosim run ca3-functional --out $(OUT)/ca3-functional.h5 --force
 
 # pytest exits 5 when it collects no test: that is not a failure of the suite.
-test: $(STAMP)
+test: $(STAMP) qt-libs
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 

@@ -102,9 +102,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from neurosim import bench
 
-    if args.what not in ("core", "ca3", "sparsey", "elm"):
-        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey' or 'elm'", file=sys.stderr)
+    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer"):
+        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm' or 'viewer'",
+              file=sys.stderr)
         return 2
+    if args.what == "viewer":
+        from neurosim.viewer import bench as viewer_bench
+
+        log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
+        kw = {"n": int(args.sizes)} if args.sizes else {}
+        rows = viewer_bench.bench(seed=args.seed, log=log, **kw)
+        if args.json:
+            print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2))
+        return 0
     if args.what == "elm":
         from neurosim.experiments import elm_bench
 
@@ -216,10 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("bench", help="side-by-side speed of the engines")
     b.add_argument("what", help="'core' (engines side by side), 'ca3' (the CA3 memory at growing sizes), "
-                   "'sparsey' (learning throughput of one MAC) or 'elm' (ELM forward+backward vs the reference)")
+                   "'sparsey' (learning throughput of one MAC), 'elm' (ELM forward+backward vs the reference) or "
+                   "'viewer' (redraw rate with a 10k-neuron raster)")
     b.add_argument("--reference", help="elm: the src/ folder of a checkout of github.com/AaronSpieler/elmneuron")
     b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000; "
-                   "sparsey: active input units, default 120; elm: time steps, default 500)")
+                   "sparsey: active input units, default 120; elm: time steps, default 500; "
+                   "viewer: neurons, default 10000)")
     b.add_argument("--ops", type=int, default=300, help="ca3: operations per size")
     b.add_argument("--backend", help="ca3: the backend (default numba)")
     b.add_argument("--duration-ms", type=float, default=1000.0)
@@ -232,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--live", metavar="NAME", help="run a model live: ca3, hopfield, sparsey or core")
     v.add_argument("--backend", default="numba", choices=backends.names(), help="live: the spiking backend")
     v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--neurons", type=int, help="live core: the network's size (default 2000)")
     v.add_argument("--fps", type=float, default=30.0, help="redraws per second (default 30)")
     v.add_argument("--screenshot", metavar="PNG", help="save the window to PNG after --after seconds, then exit")
     v.add_argument("--after", type=float, help="seconds to run before the screenshot (default 5) or before closing")

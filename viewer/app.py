@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -10,8 +11,15 @@ def run(args: argparse.Namespace) -> int:
     """The ``view`` command: ``args.file`` (replay) or ``args.live`` (a session name)."""
     if (args.file is None) == (args.live is None):
         raise ValueError("view needs a results FILE or --live NAME (one of them, not both)")
+    if args.fps <= 0:
+        raise ValueError(f"--fps = {args.fps} is not allowed: > 0 redraws per second")
     if args.after is not None and args.after < 0:
         raise ValueError(f"--after = {args.after} is not allowed: seconds >= 0")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
+        if not args.screenshot:
+            raise ValueError("view needs a display: none is set (DISPLAY, WAYLAND_DISPLAY); on a machine without one, "
+                             "--screenshot PNG draws the window offscreen")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     try:
         from neurosim.viewer.qt import application
     except ImportError as exc:
@@ -26,7 +34,12 @@ def run(args: argparse.Namespace) -> int:
 
         if args.live not in sessions.NAMES:
             raise ValueError(f"--live = {args.live!r} is not allowed: one of {list(sessions.NAMES)}")
-        window = LiveWindow(args.live, backend=args.backend, seed=args.seed, fps=args.fps)
+        options = {}
+        if args.neurons is not None:
+            if args.live != "core":
+                raise ValueError(f"--neurons is not allowed for --live {args.live}: only for core")
+            options["core"] = {"n": args.neurons}
+        window = LiveWindow(args.live, backend=args.backend, seed=args.seed, fps=args.fps, options=options)
     else:
         window = ReplayWindow(args.file, fps=args.fps)
     window.show()

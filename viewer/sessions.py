@@ -362,7 +362,7 @@ class CoreSession(Session):
 
     name = "core"
     window = 500.0
-    default_speed = 200.0
+    default_speed = 300.0
     step_ms = 100.0
 
     def __init__(self, *, n: int = 2000, backend: str = "numba", seed: int = 0, emit: Emit | None = None) -> None:

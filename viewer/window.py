@@ -80,8 +80,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.panels: PanelGrid | None = None
         self.frames_drawn = 0
         self.frames_received = 0
+        self._rate = (time.monotonic(), 0)  # (since, frames drawn then) for the redraw rate shown
         self.resize(1400, 860)
         self._build_toolbar(name, backend)
+        self.rate_label = QtWidgets.QLabel()
+        self.status.addPermanentWidget(self.rate_label)
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(max(1, round(1000.0 / fps)))
         self.timer.timeout.connect(self.redraw)
@@ -201,6 +204,16 @@ class LiveWindow(QtWidgets.QMainWindow):
     def redraw(self) -> None:
         if self.panels is not None and self.panels.render():
             self.frames_drawn += 1
+        since, drawn = self._rate
+        now = time.monotonic()
+        if now - since >= 1.0:
+            model = ""
+            if self.panels is not None and self.session is not None:
+                t = (self.panels.raster.head + 1) * self.panels.raster.bin
+                model = f", t = {t:g} {self.session.time_unit}"
+            self.rate_label.setText(f"{(self.frames_drawn - drawn) / (now - since):.0f} redraws/s, "
+                                    f"{self.frames_received} frames{model}")
+            self._rate = (now, self.frames_drawn)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()

@@ -163,7 +163,9 @@ def pack_synapses(net: CompiledNetwork) -> np.ndarray:
     return rec_f
 
 
-@njit(cache=True)
+# nogil: a chunk computes without Python's lock, so other threads (the viewer's interface while
+# its worker runs a model, Dask's threads) keep running instead of waiting for the whole chunk
+@njit(cache=True, nogil=True)
 def _advance(t0, n_steps, update, learn, ext_ptr, ext_node,
              init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps,
              decay_e, decay_i,
