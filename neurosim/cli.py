@@ -245,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--backend", default="numba", choices=backends.names(), help="live: the spiking backend")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--neurons", type=int, help="live core: the network's size (default 2000)")
+    v.add_argument("--speed", help="live: model time per wall second (ms/s, or operations/s for hopfield and "
+                   "sparsey): 1, 3, 10, 30, 100, 300, 1000 or max (default: the model's)")
     v.add_argument("--fps", type=float, default=30.0, help="redraws per second (default 30)")
     v.add_argument("--screenshot", metavar="PNG", help="save the window to PNG after --after seconds, then exit")
     v.add_argument("--after", type=float, help="seconds to run before the screenshot (default 5) or before closing")

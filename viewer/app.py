@@ -39,7 +39,16 @@ def run(args: argparse.Namespace) -> int:
             if args.live != "core":
                 raise ValueError(f"--neurons is not allowed for --live {args.live}: only for core")
             options["core"] = {"n": args.neurons}
-        window = LiveWindow(args.live, backend=args.backend, seed=args.seed, fps=args.fps, options=options)
+        from neurosim.viewer.window import SPEEDS
+
+        speed = "default"
+        if args.speed is not None:
+            allowed = {f"{v:g}": v for v in SPEEDS if v is not None} | {"max": None}
+            if args.speed not in allowed:
+                raise ValueError(f"--speed = {args.speed!r} is not allowed: one of {', '.join(allowed)}")
+            speed = allowed[args.speed]
+        window = LiveWindow(args.live, backend=args.backend, seed=args.seed, fps=args.fps, speed=speed,
+                            options=options)
     else:
         window = ReplayWindow(args.file, fps=args.fps)
     window.show()

@@ -117,7 +117,7 @@ def bench(*, n: int = 10_000, window_ms: float = 500.0, frame_ms: float = 10.0, 
     log(f"recording the core session's frames ({duration:g} ms) ...")
     while session.sim.t_ms < duration:
         session.step()
-    grid = PanelGrid(session.populations, session.trace_labels, session.weight_names, 0, bin=session.bin,
+    grid = PanelGrid(session.populations, session.traced, session.weight_names, 0, bin=session.bin,
                      window=window_ms, time_unit="ms")
     by_ms = {round(f.t): f for f in recorded}
 

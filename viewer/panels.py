@@ -34,7 +34,7 @@ class RasterPanel(pg.PlotWidget):
 
     def __init__(self, populations: dict[str, int], *, bin: float, window: float, time_unit: str = "ms",
                  title: str = "spikes") -> None:
-        super().__init__(title=title)
+        super().__init__(title=title if populations else f"{title}: none here")
         self.setBackground(BACKGROUND)
         self.offsets: dict[str, int] = {}
         row = 0
@@ -121,35 +121,42 @@ class RasterPanel(pg.PlotWidget):
 
 
 class TracePanel(pg.PlotWidget):
-    """Membrane potential of the traced neurons over the raster's window."""
+    """Membrane potential of the traced neurons over the raster's window, with a tick above the
+    traces at each of their spikes: samples are taken at the end of a tick, after the reset, so
+    a cell that fires within one tick (dt = 1 ms in CA3) never shows its threshold crossing."""
 
-    def __init__(self, labels: tuple[str, ...], *, window: float, time_unit: str = "ms") -> None:
-        super().__init__(title="membrane potential")
+    def __init__(self, traced: tuple[tuple[str, int], ...], *, window: float, time_unit: str = "ms") -> None:
+        super().__init__(title="membrane potential" if traced else "membrane potential: none traced here")
         self.setBackground(BACKGROUND)
         self.window = float(window)
-        self.labels = labels
+        self.traced = tuple(traced)
+        self.labels = tuple(f"{p}[{i}]" for p, i in self.traced)
         self.times = np.zeros(0)
-        self.values = np.zeros((0, len(labels)))
+        self.values = np.zeros((0, len(self.traced)))
+        self.spike_times: list[np.ndarray] = [np.zeros(0) for _ in self.traced]
         self.setLabel("bottom", f"time ({time_unit})")
         self.setLabel("left", "v (mV)")
-        if labels:
+        if self.traced:
             self.addLegend(offset=(5, 5))
-        else:
-            self.addItem(pg.TextItem("no membrane potential: this model does not spike", color=(200, 200, 200)))
         # thin pens and peak downsampling: a 0.1 ms trace over a 500 ms window is 5000 points per curve,
         # more than the panel has pixels; peak mode keeps every spike's upstroke visible
         self.setDownsampling(auto=True, mode="peak")
         self.setClipToView(True)
-        self.curves = [self.plot(pen=pg.mkPen(pg.intColor(k, hues=max(len(labels), 1)), width=1), name=label)
-                       for k, label in enumerate(labels)]
+        colours = [pg.intColor(k, hues=max(len(self.traced), 1)) for k in range(len(self.traced))]
+        self.curves = [self.plot(pen=pg.mkPen(c, width=1), name=label) for c, label in zip(colours, self.labels,
+                                                                                           strict=True)]
+        self.ticks = [pg.ScatterPlotItem(symbol="t1", size=7, pen=None, brush=pg.mkBrush(c)) for c in colours]
+        for t in self.ticks:
+            self.addItem(t)
         self.dirty = False
 
     def reset(self) -> None:
-        self.times, self.values = np.zeros(0), np.zeros((0, len(self.labels)))
+        self.times, self.values = np.zeros(0), np.zeros((0, len(self.traced)))
+        self.spike_times = [np.zeros(0) for _ in self.traced]
         self.dirty = True
 
     def add(self, times: np.ndarray, values: np.ndarray) -> None:
-        if times.size == 0 or not self.labels:
+        if times.size == 0 or not self.traced:
             return
         self.times = np.concatenate([self.times, times])
         self.values = np.concatenate([self.values, values])
@@ -157,11 +164,27 @@ class TracePanel(pg.PlotWidget):
         self.times, self.values = self.times[keep], self.values[keep]
         self.dirty = True
 
+    def add_spikes(self, spikes: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Keep the spike times of the traced neurons among ``spikes[pop] = (times, ids)``."""
+        for k, (p, i) in enumerate(self.traced):
+            if p in spikes:
+                t, ids = spikes[p]
+                new = np.asarray(t)[np.asarray(ids) == i]
+                if new.size:
+                    self.spike_times[k] = np.concatenate([self.spike_times[k], new])
+                    self.dirty = True
+
     def render(self) -> bool:
         if not self.dirty:
             return False
         for k, curve in enumerate(self.curves):
             curve.setData(self.times, self.values[:, k])
+        if self.times.size:
+            lo, hi = float(self.values.min()), float(self.values.max())
+            top = hi + 0.08 * max(hi - lo, 1e-3)
+            for k, tick in enumerate(self.ticks):
+                st = self.spike_times[k] = self.spike_times[k][self.spike_times[k] > self.times[-1] - self.window]
+                tick.setData(st, np.full(st.size, top))
         self.dirty = False
         return True
 
@@ -178,7 +201,7 @@ class WeightPanel(QtWidgets.QWidget):
         self.choice.addItems(list(names))
         self.choice.currentTextChanged.connect(self._changed)
         layout.addWidget(self.choice)
-        self.plot = pg.PlotWidget(title="weights (nA)" if names else "no plastic weights in this session")
+        self.plot = pg.PlotWidget(title="weights (nA)" if names else "weights: no plastic projection here")
         self.plot.setBackground(BACKGROUND)
         self.plot.setLabel("bottom", xlabel)
         self.plot.setLabel("left", ylabel)
@@ -311,7 +334,7 @@ class MemoryPanel(QtWidgets.QWidget):
             b.setEnabled(n_units > 0)
             buttons.addWidget(b)
         layout.addLayout(buttons)
-        self.label = QtWidgets.QLabel("no memory in this session" if n_units == 0 else
+        self.label = QtWidgets.QLabel("no memory here" if n_units == 0 else
                                       "recalled: white = correct, blue = missed, red = extra")
         self.label.setWordWrap(True)
         layout.addWidget(self.label)
@@ -367,7 +390,7 @@ class ForgettingPanel(pg.PlotWidget):
     probe as a dot, the mean at each interference as a line, growing as the run proceeds."""
 
     def __init__(self, *, enabled: bool = True) -> None:
-        super().__init__(title="forgetting curve" if enabled else "forgetting curve: no memory in this session")
+        super().__init__(title="forgetting curve" if enabled else "forgetting curve: none here")
         self.setBackground(BACKGROUND)
         self.setLabel("bottom", "items stored since (interference)")
         self.setLabel("left", "accuracy")
@@ -426,13 +449,13 @@ class ForgettingPanel(pg.PlotWidget):
 class PanelGrid(QtWidgets.QSplitter):
     """All panels of one session or record, laid out in two resizable rows."""
 
-    def __init__(self, populations: dict[str, int], trace_labels: tuple[str, ...], weight_names: tuple[str, ...],
+    def __init__(self, populations: dict[str, int], traced: tuple[tuple[str, int], ...], weight_names: tuple[str, ...],
                  n_units: int, *, bin: float, window: float, time_unit: str, weight_axes: tuple[str, str] = ("post",
                                                                                                         "pre"),
                  memory: bool = True) -> None:
         super().__init__(QtCore.Qt.Orientation.Vertical)
         self.raster = RasterPanel(populations, bin=bin, window=window, time_unit=time_unit)
-        self.traces = TracePanel(trace_labels, window=window, time_unit=time_unit)
+        self.traces = TracePanel(traced, window=window, time_unit=time_unit)
         self.weights = WeightPanel(weight_names, xlabel=weight_axes[0], ylabel=weight_axes[1])
         self.memory = MemoryPanel(n_units if memory else 0)
         self.forgetting = ForgettingPanel(enabled=n_units > 0)
@@ -455,6 +478,7 @@ class PanelGrid(QtWidgets.QSplitter):
             self.raster.add(p, np.asarray(t), np.asarray(i))
         self.raster.advance(frame.t)
         self.traces.add(frame.trace_times, frame.traces)
+        self.traces.add_spikes(frame.spikes)
         for name, m in frame.weights.items():
             self.weights.set(name, m)
         if frame.memory is not None:

@@ -31,7 +31,7 @@ class RecordView:
     label: str
     record: Record
     populations: dict[str, int] = field(default_factory=dict)
-    trace_labels: tuple[str, ...] = ()
+    traced: tuple[tuple[str, int], ...] = ()
     t_end: float = 0.0
     bin: float = 1.0
     curve: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -63,7 +63,7 @@ class RecordView:
         for p, (times, ids) in self.record.spikes.items():
             sel = (times >= lo) & (times < edge)
             spikes[p] = (times[sel], ids[sel])
-        trace_times, traces = np.zeros(0), np.zeros((0, len(self.trace_labels)))
+        trace_times, traces = np.zeros(0), np.zeros((0, len(self.traced)))
         if self.record.traces:
             parts, times = [], None
             for _p, (tt, _ids, values) in self.record.traces.items():
@@ -107,7 +107,7 @@ def view(label: str, record: Record) -> RecordView | None:
     if not (record.spikes or record.traces or record.weights or curve is not None):
         return None
     populations = {p: int(ids.max()) + 1 if ids.size else 1 for p, (_t, ids) in record.spikes.items()}
-    labels = tuple(f"{p}[{i}]" for p, (_t, ids, values) in record.traces.items() if "v_mV" in values for i in ids)
+    traced = tuple((p, int(i)) for p, (_t, ids, values) in record.traces.items() if "v_mV" in values for i in ids)
     ends = [float(t.max()) for t, _ in record.spikes.values() if t.size]
     ends += [float(t.max()) for t, _, _ in record.traces.values() if t.size]
     ends += [float(t.max()) for t, _ in record.weights.values() if t.size]
@@ -116,7 +116,7 @@ def view(label: str, record: Record) -> RecordView | None:
     positive = [s[s > 0].min() for s in steps if (s > 0).any()]
     # spike times are multiples of dt: the finest gap found is the raster's bin (at least 0.1 ms)
     bin_ = max(0.1, float(min(positive))) if positive else 1.0
-    return RecordView(label, record, populations, labels, max(ends, default=0.0), round(bin_, 6), curve)
+    return RecordView(label, record, populations, traced, max(ends, default=0.0), round(bin_, 6), curve)
 
 
 def open_views(path: str | os.PathLike) -> tuple[dict, list[RecordView]]:

@@ -4,11 +4,15 @@ A session owns one model (and, for spiking models, its :class:`~neurosim.Simulat
 and runs in the viewer's worker thread. Every call of :meth:`Session.step` performs
 one operation (a learn and a probe of an older item; 100 ms of a core network) and
 reports through ``emit(frame)``. Spiking sessions attach an observer to their
-simulator (:meth:`neurosim.Simulator.add_observer`), which sends a frame every
-``frame_steps`` ticks while the operation runs: the new spikes of every population,
-the new membrane samples of the traced neurons and, every ``weights_every`` frames,
-the learned weight matrices. The observer also paces the run to ``speed`` time
-units per wall-clock second, and aborts it (:class:`Stopped`) when the viewer closes.
+simulator (:meth:`neurosim.Simulator.add_observer`), called every ``frame_steps``
+ticks while the operation runs. It paces the run to ``speed`` time units per
+wall-clock second, aborts it (:class:`Stopped`) when the viewer closes, and sends a
+frame at most ``max_rate`` times per wall second (and at the end of each operation):
+the spikes of every population and the membrane samples of the traced neurons since
+the previous frame (none is lost by sending fewer frames) and, at most every
+``weights_interval_s``, the learned weight matrices. Building a frame is Python
+work that holds the interpreter's lock, so sending more frames than the window can
+draw would only slow both the model and the window.
 
 Memory sessions drive their model through the memory protocol
 (:mod:`neurosim.memory`): item ``i`` (a random pattern of ``active`` of ``n_units``
@@ -25,6 +29,7 @@ Nothing here imports Qt: the sessions are tested and benchmarked without a windo
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -105,7 +110,7 @@ def weight_matrix(sim: Simulator, projection: str, max_side: int = 128) -> np.nd
 class Session:
     """Base of every live session: pacing, stopping and the description of the panels.
 
-    Subclasses set ``populations`` (raster rows, in order), ``trace_labels``, ``weight_names``,
+    Subclasses set ``populations`` (raster rows, in order), ``traced`` ((population, index) pairs), ``weight_names``,
     ``n_units`` (0: no memory panel), ``time_unit``, ``bin`` (raster column width) and
     ``window`` (raster width), all in ``time_unit``.
     """
@@ -120,7 +125,7 @@ class Session:
     def __init__(self, emit: Emit | None = None) -> None:
         self.emit: Emit = emit or (lambda frame: None)
         self.populations: dict[str, int] = {}
-        self.trace_labels: tuple[str, ...] = ()
+        self.traced: tuple[tuple[str, int], ...] = ()
         self.weight_names: tuple[str, ...] = ()
         self.n_units = 0
         self.speed: float | None = self.default_speed  # time units per wall second; None: as fast as it goes
@@ -176,14 +181,16 @@ class SpikeFeed:
 
     def __init__(self, session: Session, sim: Simulator, populations: Sequence[str],
                  traced: Sequence[tuple[str, int]], weights: Sequence[str], *, frame_steps: int,
-                 weights_every: int = 1, max_side: int = 128) -> None:
+                 max_rate: float = 60.0, weights_interval_s: float = 0.05, max_side: int = 128) -> None:
         self.session, self.sim = session, sim
         self.populations = tuple(populations)
         self.traced = tuple(traced)
         self.weights = tuple(weights)
-        self.weights_every = ck.count("weights_every", weights_every)
+        self.min_interval_s = 1.0 / ck.positive("max_rate", max_rate, "frames per second")
+        self.weights_interval_s = ck.non_negative("weights_interval_s", weights_interval_s, "s")
         self.max_side = max_side
         self.last_ms = sim.t_ms
+        self._sent = self._weights_sent = -math.inf
         self.frames = 0
         self._trace_pops = tuple(dict.fromkeys(p for p, _ in self.traced))
         sim.add_observer(self._observe, ck.count("frame_steps", frame_steps))
@@ -192,12 +199,18 @@ class SpikeFeed:
         return {w: weight_matrix(self.sim, w, self.max_side) for w in self.weights}
 
     def _observe(self, sim: Simulator) -> None:
-        self.session.emit(self.frame())
+        if time.monotonic() - self._sent >= self.min_interval_s:
+            self.flush()
         self.session._pace(sim.t_ms)
 
+    def flush(self) -> None:
+        """Send what happened since the last frame (nothing when nothing did)."""
+        if self.sim.t_ms > self.last_ms:
+            self.session.emit(self.frame())
+
     def frame(self) -> Frame:
-        """The spikes and samples since the previous frame (and the weights, every
-        ``weights_every`` frames)."""
+        """The spikes and samples since the previous frame (and the weights, when
+        ``weights_interval_s`` has passed since they were last sent)."""
         sim, since, now = self.sim, self.last_ms, self.sim.t_ms
         spikes = {}
         for p in self.populations:
@@ -210,7 +223,10 @@ class SpikeFeed:
             values = np.column_stack([records[p].values["v_mV"][:, records[p].ids.index(i)]
                                       for p, i in self.traced])
         self.frames += 1
-        weights = self.matrices() if self.frames % self.weights_every == 0 else {}
+        weights = {}
+        self._sent = time.monotonic()
+        if self._sent - self._weights_sent >= self.weights_interval_s:
+            weights, self._weights_sent = self.matrices(), self._sent
         self.last_ms = now
         return Frame(t=now, spikes=spikes, trace_times=times, traces=values, weights=weights)
 
@@ -345,12 +361,13 @@ class CA3Session(MemorySession):
         super().__init__(memory, n_bits, active, n_keys=n_cues, seed=seed, emit=emit)
         names = ("in_cue", "in_content", *POPULATIONS)
         self.populations = {p: memory.network.node(p).size for p in names}
-        self.trace_labels = tuple(f"{p}[{i}]" for p, i in self.TRACED)
+        self.traced = self.TRACED
         self.weight_names = self.LEARNED
         self.title = f"{self.title}: {n_cues} cues x {n_bits} bits ({backend})"
-        self.feed = SpikeFeed(self, memory.sim, names, self.TRACED, self.LEARNED, frame_steps=1, weights_every=2)
+        self.feed = SpikeFeed(self, memory.sim, names, self.TRACED, self.LEARNED, frame_steps=1)
 
     def now(self) -> float:
+        self.feed.flush()  # the operation's last spikes go before its result
         return self.memory.t_ms
 
     def matrices(self) -> dict[str, np.ndarray]:
@@ -376,16 +393,17 @@ class CoreSession(Session):
                       projections=base.projections, monitors=monitors)
         self.sim = Simulator(net, backend=backend, seed=seed)
         self.populations = {"exc": net.node("exc").size, "inh": net.node("inh").size}
-        self.trace_labels = tuple(f"{p}[{i}]" for p, i in traced)
+        self.traced = traced
         self.weight_names = ("ee",)
         self.title = f"recurrent E/I network, {n} LIF neurons, STDP on E->E ({backend})"
-        frame_steps = max(1, round(1.0 / net.dt_ms))  # a frame per ms
+        frame_steps = max(1, round(1.0 / net.dt_ms))  # paced and checked every ms
         self.feed = SpikeFeed(self, self.sim, tuple(self.populations), traced, self.weight_names,
-                              frame_steps=frame_steps, weights_every=50, max_side=64)
+                              frame_steps=frame_steps, weights_interval_s=0.5, max_side=64)
 
     def step(self) -> str:
         self._new_operation()
         self.sim.run(self.step_ms)
+        self.feed.flush()
         return f"ran to {self.sim.t_ms:.0f} ms"
 
 

@@ -70,8 +70,11 @@ class LiveWindow(QtWidgets.QMainWindow):
     """``neurosim view --live NAME``: run a model and watch it learn, recall and forget."""
 
     def __init__(self, name: str = "ca3", *, backend: str = "numba", seed: int = 0, fps: float = 30.0,
-                 play: bool = True, options: dict | None = None) -> None:
+                 play: bool = True, speed: float | None | str = "default", options: dict | None = None) -> None:
         super().__init__()
+        if speed != "default" and speed not in SPEEDS:
+            raise ValueError(f"speed = {speed!r} is not allowed: one of {list(SPEEDS)} (None: as fast as it runs)")
+        self.first_speed = speed
         self.seed = seed
         self.options = dict(options or {})
         self.session: sessions.Session | None = None
@@ -156,9 +159,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         unit = session.time_unit if session.time_unit == "ms" else "op"
         self.speed_box.clear()
         self.speed_box.addItems([f"{s:g} {unit}/s" if s else "as fast as it runs" for s in SPEEDS])
-        self.speed_box.setCurrentIndex(SPEEDS.index(session.default_speed))
+        if self.first_speed != "default":  # the speed asked for on the command line, for the first session
+            session.speed, self.first_speed = self.first_speed, "default"
+        self.speed_box.setCurrentIndex(SPEEDS.index(session.speed))
         weight_axes = ("post", "pre") if name in sessions.SPIKING else ("unit / cell", "unit")
-        self.panels = PanelGrid(session.populations, session.trace_labels, session.weight_names, session.n_units,
+        self.panels = PanelGrid(session.populations, session.traced, session.weight_names, session.n_units,
                                 bin=session.bin, window=session.window, time_unit=session.time_unit,
                                 weight_axes=weight_axes)
         self.panels.memory.recall_requested.connect(self.recall)
@@ -264,10 +269,11 @@ class ReplayWindow(QtWidgets.QMainWindow):
         v = self.current
         width = self.window_width or max(v.bin, min(v.t_end + v.bin, 300.0 * max(v.bin, 1.0)))
         self.width_ = width
-        self.panels = PanelGrid(v.populations, v.trace_labels, v.weight_names, 0, bin=v.bin, window=width,
+        self.panels = PanelGrid(v.populations, v.traced, v.weight_names, 0, bin=v.bin, window=width,
                                 time_unit="ms", weight_axes=("snapshot", "synapse"), memory=False)
-        self.panels.forgetting.setTitle("forgetting curve" if v.curve is not None
-                                        else "forgetting curve: not in this record")
+        if v.curve is not None:
+            self.panels.forgetting.setTitle("forgetting curve")
+        self.panels.memory.label.setText("replay: cues are given in live mode (neurosim view --live NAME)")
         self.setCentralWidget(self.panels)
         self.slider.setRange(0, max(v.steps - 1, 0))
         self.setWindowTitle(f"neurosim: {self.path.name} ({v.label})")

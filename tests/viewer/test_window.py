@@ -41,7 +41,7 @@ def test_window_opens_with_every_panel(live, qtbot) -> None:
     qtbot.waitExposed(w)
     assert w.isVisible() and "CA3" in w.windowTitle()
     assert w.panels.raster.n_rows == sum(w.session.populations.values())
-    assert w.panels.traces.labels == w.session.trace_labels
+    assert w.panels.traces.traced == w.session.traced
     assert [w.panels.weights.choice.itemText(k) for k in range(2)] == list(w.session.weight_names)
     assert w.panels.memory.n == w.session.n_units == 36
     assert w.model_box.currentText() == "ca3" and w.backend_box.isEnabled()
@@ -149,3 +149,29 @@ def test_view_command_saves_a_screenshot_and_rejects_bad_input(qtbot, tmp_path, 
     assert "needs a results FILE or --live NAME" in capsys.readouterr().err
     assert cli.main(["view", "--live", "nope"]) == 2
     assert "--live = 'nope' is not allowed" in capsys.readouterr().err
+
+
+def test_raster_pooling_keeps_single_spikes_and_ticks_mark_traced_spikes(qtbot) -> None:
+    from neurosim.viewer.panels import RasterPanel, TracePanel
+
+    raster = RasterPanel({"exc": 8000, "inh": 2000}, bin=1.0, window=100.0)
+    qtbot.addWidget(raster)
+    raster.resize(800, 400)
+    raster.show()
+    qtbot.waitExposed(raster)
+    raster.add("exc", np.array([10.0, 10.0, 55.5]), np.array([0, 4321, 7999]))
+    raster.add("inh", np.array([99.0]), np.array([1999]))
+    assert raster.render() and not raster.render()  # draws once per change
+    pooled = raster.image.image
+    factor = 10_000 // (2 * raster.height())
+    assert factor > 1 and pooled.shape == (-(-10_000 // factor), 100)
+    assert np.count_nonzero(pooled) == 4  # every spike still lights one pixel row, in its colour
+    assert pooled[4321 // factor, 10] == 1 and pooled[(8000 + 1999) // factor, 99] == 2
+    traces = TracePanel((("exc", 0), ("exc", 1)), window=100.0)
+    qtbot.addWidget(traces)
+    traces.add(np.arange(100.0), np.full((100, 2), -60.0))
+    traces.add_spikes({"exc": (np.array([10.0, 20.0, 30.0]), np.array([0, 1, 0])), "inh": (np.array([5.0]),
+                                                                                          np.array([0]))})
+    traces.render()
+    np.testing.assert_array_equal(traces.ticks[0].data["x"], [10.0, 30.0])
+    np.testing.assert_array_equal(traces.ticks[1].data["x"], [20.0])
