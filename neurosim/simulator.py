@@ -314,6 +314,15 @@ class Simulator:
         w = np.stack([x[trial] for _, x in log]) if log else np.zeros((0, n_syn))
         return times, w
 
+    def discard_recordings(self, before_ms: float) -> None:
+        """Free the recorded spikes and states of the chunks that end before ``before_ms`` (a long
+        or live run that only looks at its recent past: the viewer keeps a few seconds); later
+        :meth:`spikes` and :meth:`state` return what remains. Weight snapshots are kept."""
+        tick = int(np.ceil(round(ck.finite("before_ms", before_ms) / self.compiled.dt_ms, 9)))
+        k = int(np.searchsorted(np.array(self._chunk_end, dtype=np.int64), tick, side="left"))
+        del self._chunks[:k]
+        del self._chunk_end[:k]
+
     def _check_trial(self, trial: int) -> None:
         if isinstance(trial, bool) or not isinstance(trial, (int, np.integer)) or not 0 <= trial < self.batch_size:
             ck.fail("trial", trial, f"an integer in [0, {self.batch_size - 1}]")

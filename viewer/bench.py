@@ -10,7 +10,8 @@ as the live window's redraw timer does. Three rows, side by side in one process:
 * ``scatter``: the anchor, the usual pyqtgraph raster (one ``ScatterPlotItem`` symbol per
   spike in the window, ``setData`` each frame);
 * ``window``: the whole live panel grid (raster, traces, weight heatmap, memory and
-  forgetting panels) fed the core session's own frames (one per ms of model time).
+  forgetting panels) fed the core session's own frames (one per ms of model time,
+  ``frame_ms`` of them per redraw).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def bench(*, n: int = 10_000, window_ms: float = 500.0, frame_ms: float = 10.0, 
     recorded: list[sessions.Frame] = []
     session = sessions.create("core", n=n, seed=seed, emit=recorded.append)
     session.speed = None
+    session.feed.min_interval_s = 0.0  # a frame per ms, whatever the wall clock: the same data every run
     log(f"recording the core session's frames ({duration:g} ms) ...")
     while session.sim.t_ms < duration:
         session.step()

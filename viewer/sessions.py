@@ -43,6 +43,8 @@ from neurosim.network import Network, StateMonitor
 from neurosim.simulator import Simulator
 
 _EMPTY = np.zeros(0)
+# recorded model time a live simulator keeps (its operations read back only their own spikes)
+KEEP_MS = 2000.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,6 +225,7 @@ class SpikeFeed:
             values = np.column_stack([records[p].values["v_mV"][:, records[p].ids.index(i)]
                                       for p, i in self.traced])
         self.frames += 1
+        sim.discard_recordings(now - KEEP_MS)  # a live run of hours keeps only its recent past
         weights = {}
         self._sent = time.monotonic()
         if self._sent - self._weights_sent >= self.weights_interval_s:

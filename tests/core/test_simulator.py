@@ -105,6 +105,24 @@ def test_state_since_is_the_tail_of_the_whole_record() -> None:
     assert sim.state("e", since_ms=10.0).values["v_mV"].shape == (0, 3)
 
 
+def test_discarded_recordings_leave_the_recent_past_intact() -> None:
+    sim = Simulator(recurrent_ei(100), backend="numba")
+    for _ in range(8):
+        sim.run(2.5)
+    t, i = sim.spikes("e")
+    v = sim.state("e")
+    sim.discard_recordings(11.0)  # chunks end at 2.4, 4.9, 7.4, 9.9, 12.4, ...: four go
+    assert len(sim._chunks) == 4
+    t2, i2 = sim.spikes("e")
+    np.testing.assert_array_equal(t2, t[t >= 10.0])
+    np.testing.assert_array_equal(i2, i[t >= 10.0])
+    v2 = sim.state("e")
+    np.testing.assert_array_equal(v2.times_ms, v.times_ms[v.times_ms >= 10.0 - 1e-9])
+    np.testing.assert_array_equal(v2.values["v_mV"], v.values["v_mV"][v.times_ms >= 10.0 - 1e-9])
+    with pytest.raises(ValueError, match="before_ms"):
+        sim.discard_recordings(float("nan"))
+
+
 def test_duplicate_source_times_merge_into_one_spike() -> None:
     from neurosim import Network, OneToOne, Population, Projection, SpikeMonitor, SpikeSourceArray
 
