@@ -106,39 +106,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm' or 'viewer'",
               file=sys.stderr)
         return 2
-    if args.what == "viewer":
-        from neurosim.viewer import bench as viewer_bench
+    # with --json the progress lines go to stderr and stdout holds only the JSON
+    log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
+    one = {"viewer": "n", "elm": "steps", "sparsey": "active"}  # benches that take one size
+    if args.what in one or args.what == "ca3":
+        kw = {one[args.what]: int(args.sizes)} if args.what in one and args.sizes else {}
+        if args.what == "viewer":
+            from neurosim.viewer import bench as viewer_bench
 
-        log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
-        kw = {"n": int(args.sizes)} if args.sizes else {}
-        rows = viewer_bench.bench(seed=args.seed, log=log, **kw)
-        if args.json:
-            print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2))
-        return 0
-    if args.what == "elm":
-        from neurosim.experiments import elm_bench
+            rows = viewer_bench.bench(seed=args.seed, log=log, **kw)
+        elif args.what == "elm":
+            from neurosim.experiments import elm_bench
 
-        log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
-        kw = {"steps": int(args.sizes)} if args.sizes else {}
-        rows = elm_bench.bench(reference=args.reference, seed=args.seed, log=log, **kw)
-        if args.json:
-            print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2))
-        return 0
-    if args.what == "sparsey":
-        from neurosim.experiments import sparsey_bench
+            rows = elm_bench.bench(reference=args.reference, seed=args.seed, log=log, **kw)
+        elif args.what == "sparsey":
+            from neurosim.experiments import sparsey_bench
 
-        log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
-        kw = {"active": int(args.sizes)} if args.sizes else {}
-        rows = sparsey_bench.bench(seed=args.seed, log=log, **kw)
-        if args.json:
-            print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2))
-        return 0
-    if args.what == "ca3":
-        from neurosim.experiments import ca3_scale
+            rows = sparsey_bench.bench(seed=args.seed, log=log, **kw)
+        else:
+            from neurosim.experiments import ca3_scale
 
-        sizes = tuple(int(s) for s in (args.sizes or "5,100,1000").split(","))
-        log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
-        rows = ca3_scale.bench(sizes=sizes, n_ops=args.ops, backend=args.backend or "numba", seed=args.seed, log=log)
+            sizes = tuple(int(s) for s in (args.sizes or "5,100,1000").split(","))
+            rows = ca3_scale.bench(sizes=sizes, n_ops=args.ops, backend=args.backend or "numba", seed=args.seed,
+                                   log=log)
         if args.json:
             print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2))
         return 0
@@ -148,7 +138,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if unknown:
         print(f"error: engines = {sorted(unknown)} are not allowed: any of {list(bench.ENGINES)}", file=sys.stderr)
         return 2
-    log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
     result = bench.bench_core(sizes=sizes, duration_ms=args.duration_ms, engines=engines, seed=args.seed, log=log)
     if args.json:
         print(json.dumps(result, indent=2))

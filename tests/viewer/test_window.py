@@ -175,3 +175,12 @@ def test_raster_pooling_keeps_single_spikes_and_ticks_mark_traced_spikes(qtbot) 
     traces.render()
     np.testing.assert_array_equal(traces.ticks[0].data["x"], [10.0, 30.0])
     np.testing.assert_array_equal(traces.ticks[1].data["x"], [20.0])
+
+
+def test_viewer_bench_runs_its_three_rows_on_the_same_spikes(qtbot) -> None:
+    from neurosim.viewer import bench
+
+    rows = bench.bench(n=400, window_ms=100.0, frames=5, log=lambda *a, **k: None)
+    assert [r["row"] for r in rows] == ["image", "scatter", "window"]
+    assert len({r["spikes_in_window"] for r in rows}) == 1 and rows[0]["spikes_in_window"] > 0
+    assert rows[1]["vs_scatter"] == 1.0 and all(r["fps"] > 0 and r["frames"] == 5 for r in rows)
