@@ -373,6 +373,10 @@ class CA3Session(MemorySession):
         self.feed.flush()  # the operation's last spikes go before its result
         return self.memory.t_ms
 
+    def close(self) -> None:
+        super().close()
+        self.memory.sim.close()
+
     def matrices(self) -> dict[str, np.ndarray]:
         return self.feed.matrices()
 
@@ -408,6 +412,10 @@ class CoreSession(Session):
         self.sim.run(self.step_ms)
         self.feed.flush()
         return f"ran to {self.sim.t_ms:.0f} ms"
+
+    def close(self) -> None:
+        super().close()
+        self.sim.close()
 
 
 def _hopfield(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20) -> ActivitySession:

@@ -192,11 +192,14 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.thread_ is not None:
             self.thread_.quit()
             self.thread_.wait(10_000)
+            self.thread_.deleteLater()
         if self.session is not None:
             self.session.close()
         self.session = self.worker = self.thread_ = None
 
     def on_frame(self, frame: sessions.Frame) -> None:
+        if self.sender() is not self.worker:  # queued before its session was replaced: not for these panels
+            return
         self.frames_received += 1
         if self.panels is not None:
             self.panels.apply(frame)
