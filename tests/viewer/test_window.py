@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -104,7 +106,8 @@ def test_clicking_cue_bits_recalls_the_stored_item(live, qtbot) -> None:
 
 
 def test_switching_model_and_backend_restarts_the_session(live, qtbot) -> None:
-    w = live("ca3", play=False)
+    w = live("ca3", play=True, speed=None)
+    qtbot.waitUntil(lambda: w.frames_received > 10, timeout=TIMEOUT_MS)
     w.model_box.setCurrentText("hopfield")
     w.model_box.activated.emit(w.model_box.currentIndex())
     assert w.session.name == "hopfield" and not w.backend_box.isEnabled()
@@ -112,12 +115,24 @@ def test_switching_model_and_backend_restarts_the_session(live, qtbot) -> None:
     w.speed_box.setCurrentIndex(w.speed_box.count() - 1)
     w.speed_box.activated.emit(w.speed_box.currentIndex())
     assert w.session.speed is None
-    w.play_action.trigger()
+    assert w.play_action.isChecked()  # the new session plays on, as the old one did
     qtbot.waitUntil(lambda: len(w.panels.forgetting.points) >= 6, timeout=TIMEOUT_MS)
     first = w.panels.forgetting.points[0]
     assert first.interference == 0 and first.recall == 1.0  # the only item stored is recalled exactly
     x, _recog, recall = w.panels.forgetting.curve()
     assert x[0] == 0 and 0.0 <= recall.min() <= recall.max() <= 1.0
+
+
+def test_frames_queued_by_a_replaced_session_are_dropped(live, qtbot) -> None:
+    w = live("hopfield", play=True, speed=None)
+    qtbot.waitUntil(lambda: w.frames_received > 0, timeout=TIMEOUT_MS)
+    old = w.worker
+    time.sleep(0.5)  # the interface is busy: the worker's frames (200-bit memory views) queue up
+    w.start("ca3", "numba", play=False)  # 36-bit memory panel: a stale frame would break its render
+    assert old.operations > 0
+    received = w.frames_received
+    qtbot.wait(300)
+    assert w.frames_received == received and w.redraw() is None  # nothing stale arrived, drawing still works
 
 
 def test_replay_of_an_experiments_file(qtbot, tmp_path) -> None:
