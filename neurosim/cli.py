@@ -230,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
     v = sub.add_parser("view", help="the desktop viewer: replay a results file, or watch a model live")
     v.add_argument("file", nargs="?", help="a neurosim HDF5 results file to replay")
-    v.add_argument("--live", metavar="NAME", help="run a model live: ca3, hopfield, sparsey or core")
+    v.add_argument("--live", metavar="NAME", help="run a model live (ca3, hopfield, sparsey, core) or a published "
+                   "CA3 experiment (ca3-functional, ca3-stress, ca3-state-map)")
     v.add_argument("--backend", default="numba", choices=backends.names(), help="live: the spiking backend")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--neurons", type=int, help="live core: the network's size (default 2000)")

@@ -450,15 +450,14 @@ class PanelGrid(QtWidgets.QSplitter):
     """All panels of one session or record, laid out in two resizable rows."""
 
     def __init__(self, populations: dict[str, int], traced: tuple[tuple[str, int], ...], weight_names: tuple[str, ...],
-                 n_units: int, *, bin: float, window: float, time_unit: str, weight_axes: tuple[str, str] = ("post",
-                                                                                                        "pre"),
-                 memory: bool = True) -> None:
+                 n_units: int, *, bin: float, window: float, time_unit: str,
+                 weight_axes: tuple[str, str] = ("post", "pre"), memory: bool = True, curve: bool = True) -> None:
         super().__init__(QtCore.Qt.Orientation.Vertical)
         self.raster = RasterPanel(populations, bin=bin, window=window, time_unit=time_unit)
         self.traces = TracePanel(traced, window=window, time_unit=time_unit)
         self.weights = WeightPanel(weight_names, xlabel=weight_axes[0], ylabel=weight_axes[1])
         self.memory = MemoryPanel(n_units if memory else 0)
-        self.forgetting = ForgettingPanel(enabled=n_units > 0)
+        self.forgetting = ForgettingPanel(enabled=n_units > 0 and curve)
         top = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         top.addWidget(self.raster)
         top.addWidget(self.weights)

@@ -123,6 +123,8 @@ class Session:
     bin = 1.0
     window = 300.0
     default_speed: float | None = 100.0
+    has_curve = True     # probes feed the forgetting curve
+    finished = False     # a session with an end (a published experiment) sets this when it is over
 
     def __init__(self, emit: Emit | None = None) -> None:
         self.emit: Emit = emit or (lambda frame: None)
@@ -381,6 +383,95 @@ class CA3Session(MemorySession):
         return self.feed.matrices()
 
 
+class ScheduleSession(Session):
+    """A published CA3 experiment (:mod:`neurosim.experiments.ca3_published`) played one operation
+    per step, on the paper's circuit (STDP always on), with the dictionary oracle's answer beside
+    the network's. Its spikes are those of ``neurosim run NAME``: the same inputs at the same
+    ticks, run in pieces (which does not change a simulation's result)."""
+
+    has_curve = False
+    default_speed = 30.0
+
+    def __init__(self, name: str, *, backend: str = "numba", seed: int = 0, emit: Emit | None = None) -> None:
+        from neurosim.experiments.ca3_published import EXPERIMENTS
+        from neurosim.models.ca3 import POPULATIONS, CA3Memory, DictOracle
+
+        super().__init__(emit)
+        self.name = name
+        n, m, self.schedule, self.duration = EXPERIMENTS[name][1]()
+        monitors = [StateMonitor(p, tuple(i for q, i in CA3Session.TRACED if q == p))
+                    for p in dict.fromkeys(p for p, _ in CA3Session.TRACED)]
+        self.memory = CA3Memory(n, m, backend=backend, seed=seed, monitors=monitors)
+        self.oracle = DictOracle()
+        names = ("in_cue", "in_content", *POPULATIONS)
+        self.populations = {p: self.memory.network.node(p).size for p in names}
+        self.traced = CA3Session.TRACED
+        self.weight_names = CA3Session.LEARNED
+        self.n_units = m
+        self.window = min(300.0, self.duration + 10.0)
+        self.title = f"{name}: the published CA3 experiment, {n} cues x {m} bits ({backend})"
+        self.done = 0
+        self.outcomes: list[tuple[object, list[int] | None, list[int] | None]] = []  # (op, expected, got)
+        self.feed = SpikeFeed(self, self.memory.sim, names, self.traced, self.weight_names, frame_steps=1)
+
+    @property
+    def finished(self) -> bool:
+        return self.done == len(self.schedule)
+
+    def _bits(self, bits) -> np.ndarray:
+        out = np.zeros(self.n_units, dtype=bool)
+        out[list(bits or ())] = True
+        return out
+
+    def step(self) -> str:
+        """The next operation; operations that start within 7 ms of each other (the state map's
+        queries, 6 ms apart) overlap in the circuit and run as one step."""
+        from neurosim.models.ca3 import MIN_OP_MS
+
+        if self.finished:
+            return f"{self.name} is over: {self._score()}"
+        self._new_operation()
+        first = last = self.done
+        while last + 1 < len(self.schedule) and self.schedule[last + 1][0] < self.schedule[last][0] + MIN_OP_MS:
+            last += 1
+        group = self.schedule[first:last + 1]
+        until = self.schedule[last + 1][0] if last + 1 < len(self.schedule) else self.duration
+        results = self.memory.run_schedule(group, until_ms=until)
+        self.done = last + 1
+        self.feed.flush()
+        labels = []
+        for (t, op), got in zip(group, results, strict=True):
+            expected = self.oracle.apply(op)
+            self.outcomes.append((op, expected, got))
+            view = self._view(t, op, expected, got)
+            labels.append(view.label)
+        message = "; ".join(labels) + ("" if not self.finished else f"; the experiment is over: {self._score()}")
+        self.emit(Frame(t=self.memory.t_ms, memory=view, weights=self.feed.matrices(), message=message))
+        return message
+
+    def _view(self, t: float, op, expected: list[int] | None, got: list[int] | None) -> MemoryView:
+        none = np.zeros(self.n_units, dtype=bool)
+        if op.kind == "learn":
+            return MemoryView(self._bits(op.bits), none, self._bits(op.bits), f"{t:g} ms: {op.describe()}")
+        verdict = "ok" if got == expected else "WRONG"
+        what = "content" if op.kind == "recall_cue" else "cues"
+        label = f"{t:g} ms: {op.describe()} -> {what} {got} (oracle {expected}: {verdict})"
+        if op.kind == "recall_cue":
+            return MemoryView(none, self._bits(got), self._bits(expected), label)
+        return MemoryView(self._bits(op.bits), none, None, label)  # the answer is cues: only the query is bits
+
+    def recall(self, cue: np.ndarray) -> MemoryView:
+        raise TypeError(f"{self.name} runs the published schedule only; recall from your own cues with --live ca3")
+
+    def _score(self) -> str:
+        recalls = [(e, g) for op, e, g in self.outcomes if op.kind != "learn"]
+        return f"{sum(e == g for e, g in recalls)}/{len(recalls)} recalls as the oracle"
+
+    def close(self) -> None:
+        super().close()
+        self.memory.sim.close()
+
+
 class CoreSession(Session):
     """The core's recurrent E/I benchmark network with STDP on E->E (:func:`neurosim.bench.core_network`)."""
 
@@ -442,13 +533,17 @@ def _sparsey(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20)
     return s
 
 
-SPIKING = ("ca3", "core")
-NAMES = ("ca3", "hopfield", "sparsey", "core")
+PUBLISHED = ("ca3-functional", "ca3-stress", "ca3-state-map")
+SPIKING = ("ca3", *PUBLISHED, "core")
+NAMES = ("ca3", *PUBLISHED, "hopfield", "sparsey", "core")
 
 
 def create(name: str, *, backend: str = "numba", seed: int = 0, emit: Emit | None = None, **kw) -> Session:
-    """A new session by name: ``ca3``, ``hopfield``, ``sparsey`` or ``core`` (keyword options go to
-    its constructor: ``n_cues``, ``n_bits`` for ca3, ``n`` for core)."""
+    """A new session by name (:data:`NAMES`): a model (``ca3``, ``hopfield``, ``sparsey``, ``core``) or a
+    published CA3 experiment; keyword options go to the constructor (``n_cues``, ``n_bits`` for ca3,
+    ``n`` for core)."""
+    if name in PUBLISHED:
+        return ScheduleSession(name, backend=backend, seed=seed, emit=emit, **kw)
     if name == "ca3":
         return CA3Session(backend=backend, seed=seed, emit=emit, **kw)
     if name == "core":

@@ -30,7 +30,8 @@ class Worker(QtCore.QObject):
     frame = Signal(object)
     message = Signal(str)
     failed = Signal(str)
-    finished = Signal()
+    ended = Signal()     # the session has no more operations (a published experiment is over)
+    finished = Signal()  # the loop returned
 
     def __init__(self, session: sessions.Session) -> None:
         super().__init__()
@@ -56,8 +57,14 @@ class Worker(QtCore.QObject):
                 elif cmd == "step":
                     self.message.emit(self.session.step())
                     self.operations += 1
+                    if self.session.finished:
+                        self.playing = False
+                        self.ended.emit()
                 elif cmd == "recall":
-                    self.message.emit(self.session.recall(arg).label)
+                    try:
+                        self.message.emit(self.session.recall(arg).label)
+                    except (TypeError, ValueError) as exc:  # a session that cannot recall that: say so, go on
+                        self.message.emit(f"cannot recall: {exc}")
         except sessions.Stopped:
             pass
         except Exception as exc:  # shown in the status bar; the window stays usable
@@ -156,6 +163,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             return
         self.session = session
         self.backend_box.setEnabled(name in sessions.SPIKING)
+        self.play_action.setEnabled(True)
         unit = session.time_unit if session.time_unit == "ms" else "op"
         self.speed_box.clear()
         self.speed_box.addItems([f"{s:g} {unit}/s" if s else "as fast as it runs" for s in SPEEDS])
@@ -165,7 +173,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         weight_axes = ("post", "pre") if name in sessions.SPIKING else ("unit / cell", "unit")
         self.panels = PanelGrid(session.populations, session.traced, session.weight_names, session.n_units,
                                 bin=session.bin, window=session.window, time_unit=session.time_unit,
-                                weight_axes=weight_axes)
+                                weight_axes=weight_axes, curve=session.has_curve)
         self.panels.memory.recall_requested.connect(self.recall)
         self.setCentralWidget(self.panels)
         self.setWindowTitle(f"neurosim: {session.title}")
@@ -177,6 +185,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.worker.frame.connect(self.on_frame)
         self.worker.message.connect(self.status.showMessage)
         self.worker.failed.connect(self.on_failed)
+        self.worker.ended.connect(self.on_ended)
         self.thread_.start()
         self.status.showMessage(f"{session.title}: press Play, or Step for one operation")
         with QtCore.QSignalBlocker(self.play_action):
@@ -203,6 +212,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.frames_received += 1
         if self.panels is not None:
             self.panels.apply(frame)
+
+    def on_ended(self) -> None:
+        with QtCore.QSignalBlocker(self.play_action):
+            self.play_action.setChecked(False)
+        self.play_action.setText("Play")
+        self.play_action.setEnabled(False)
+        self.step_action.setEnabled(False)
 
     def on_failed(self, text: str) -> None:
         self.status.showMessage(f"stopped: {text}")

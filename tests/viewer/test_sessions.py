@@ -155,3 +155,21 @@ def test_replay_of_a_forgetting_trial_and_of_nothing_to_show(tmp_path) -> None:
     _write(tmp_path / "m.h5", metrics={"accuracy": (np.ones(3), "")})
     with pytest.raises(ValueError, match="no spikes, traces, weights or forgetting curves.*accuracy"):
         replay.open_views(tmp_path / "m.h5")
+
+
+@pytest.mark.parametrize("name", ["ca3-functional", "ca3-stress", "ca3-state-map"])
+def test_a_published_experiment_played_live_reproduces_the_published_spike_table(name: str) -> None:
+    from neurosim.experiments.ca3_published import mismatches, published_table, spike_table
+
+    table = published_table(name)
+    if table is None:
+        pytest.skip("the published tables (../shared/data/ca3) are not here")
+    s, frames = _collect(name)
+    while not s.finished:
+        s.step()
+    assert s.step().endswith("recalls as the oracle")  # past the end: nothing runs
+    assert all(e == g for op, e, g in s.outcomes if op.kind != "learn")
+    bad, total = mismatches(spike_table(s.memory, s.duration), table, s.duration)
+    assert bad == 0 and total >= 1000  # every (population, ms) cell as published
+    recall_views = [f.memory for f in frames if f.memory is not None and "recall cue" in f.memory.label]
+    assert all(np.array_equal(v.recalled, v.target) for v in recall_views)

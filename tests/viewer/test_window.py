@@ -123,6 +123,14 @@ def test_switching_model_and_backend_restarts_the_session(live, qtbot) -> None:
     assert x[0] == 0 and 0.0 <= recall.min() <= recall.max() <= 1.0
 
 
+def test_a_published_experiment_plays_to_its_end(live, qtbot) -> None:
+    w = live("ca3-functional", play=True, speed=None)
+    qtbot.waitUntil(lambda: not w.play_action.isEnabled(), timeout=TIMEOUT_MS)
+    assert w.session.finished and not w.step_action.isEnabled()
+    qtbot.waitUntil(lambda: "5/5 recalls as the oracle" in w.status.currentMessage(), timeout=TIMEOUT_MS)
+    assert w.panels.forgetting.getPlotItem().titleLabel.text.endswith("none here")
+
+
 def test_frames_queued_by_a_replaced_session_are_dropped(live, qtbot) -> None:
     w = live("hopfield", play=True, speed=None)
     qtbot.waitUntil(lambda: w.frames_received > 0, timeout=TIMEOUT_MS)
