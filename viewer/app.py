@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: the viewer needs PySide6 and pyqtgraph (pip install 'neurosim[viewer]'): {exc}",
               file=sys.stderr)
         return 2
-    from neurosim.viewer.window import LiveWindow, ReplayWindow, screenshot, wait
+    from neurosim.viewer.qt import QtCore
+    from neurosim.viewer.window import LiveWindow, ReplayWindow, screenshot
 
     app = application()
     if args.live is not None:
@@ -52,14 +54,34 @@ def run(args: argparse.Namespace) -> int:
     else:
         window = ReplayWindow(args.file, fps=args.fps)
     window.show()
-    if args.screenshot:
-        wait(args.after if args.after is not None else 5.0)
-        path = screenshot(window, args.screenshot)
+    if args.screenshot is None and args.after is None:
+        return int(app.exec())
+    # a scripted run: the real event loop for --after seconds, then the screenshot and a summary
+    outcome = {}
+
+    def finish() -> None:
+        if args.screenshot:
+            outcome["path"] = screenshot(window, args.screenshot)
+        outcome["summary"] = summary(window, time.monotonic() - started)
         window.close()
-        print(f"wrote {path}")
-        return 0
-    if args.after is not None:  # run for a while, then close (scripted demos)
-        wait(args.after)
-        window.close()
-        return 0
-    return int(app.exec())
+        app.quit()
+
+    started = time.monotonic()
+    QtCore.QTimer.singleShot(round(1000 * (args.after if args.after is not None else 5.0)), finish)
+    app.exec()
+    if "path" in outcome:
+        print(f"wrote {outcome['path']}")
+    print(outcome["summary"])
+    return 0
+
+
+def summary(window, seconds: float) -> str:
+    """One line on what a scripted live run drew: redraws per second, frames, model time."""
+    from neurosim.viewer.window import LiveWindow
+
+    if not isinstance(window, LiveWindow) or window.panels is None:
+        return f"shown for {seconds:.1f} s"
+    raster = window.panels.raster
+    unit = window.session.time_unit if window.session is not None else ""
+    return (f"{window.frames_drawn} redraws in {seconds:.1f} s ({window.frames_drawn / seconds:.1f}/s), "
+            f"{window.frames_received} frames, model time {(raster.head + 1) * raster.bin:g} {unit}")

@@ -333,12 +333,3 @@ def screenshot(widget: QtWidgets.QWidget, path: str | Path) -> Path:
     if not widget.grab().save(str(path)):
         raise OSError(f"could not write {path}")
     return path
-
-
-def wait(seconds: float) -> None:
-    """Keep the interface running for ``seconds``."""
-    app = QtWidgets.QApplication.instance()
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        time.sleep(0.005)

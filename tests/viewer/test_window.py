@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -166,6 +167,8 @@ def test_replay_of_an_experiments_file(qtbot, tmp_path) -> None:
 def test_view_command_saves_a_screenshot_and_rejects_bad_input(qtbot, tmp_path, capsys) -> None:
     png = tmp_path / "shot.png"
     assert cli.main(["view", "--live", "hopfield", "--screenshot", str(png), "--after", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {png}" in out and re.search(r"\d+ redraws in 1\.\d s \(\d+\.\d/s\), \d+ frames", out)
     image = QtGui.QImage(str(png))
     assert image.width() == 1400 and image.height() == 860
     assert cli.main(["view"]) == 2
