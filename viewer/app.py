@@ -52,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
         window = LiveWindow(args.live, backend=args.backend, seed=args.seed, fps=args.fps, speed=speed,
                             options=options)
     else:
-        window = ReplayWindow(args.file, fps=args.fps)
+        try:
+            window = ReplayWindow(args.file, fps=args.fps)
+        except FileNotFoundError as exc:
+            raise ValueError(f"FILE = {args.file!r} is not allowed: {exc}") from exc
+        except OSError as exc:  # h5py: not an HDF5 file, or a damaged one
+            raise ValueError(f"FILE = {args.file!r} is not allowed: not a readable HDF5 file ({exc})") from exc
     window.show()
     if args.screenshot is None and args.after is None:
         return int(app.exec())
