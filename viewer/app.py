@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -12,10 +13,17 @@ def run(args: argparse.Namespace) -> int:
     """The ``view`` command: ``args.file`` (replay) or ``args.live`` (a session name)."""
     if (args.file is None) == (args.live is None):
         raise ValueError("view needs a results FILE or --live NAME (one of them, not both)")
-    if args.fps <= 0:
-        raise ValueError(f"--fps = {args.fps} is not allowed: > 0 redraws per second")
-    if args.after is not None and args.after < 0:
-        raise ValueError(f"--after = {args.after} is not allowed: seconds >= 0")
+    if not (math.isfinite(args.fps) and 0.1 <= args.fps <= 240):
+        raise ValueError(f"--fps = {args.fps} is not allowed: redraws per second in [0.1, 240]")
+    if args.after is not None and not (math.isfinite(args.after) and 0 <= args.after <= 86_400):
+        raise ValueError(f"--after = {args.after} is not allowed: seconds in [0, 86400]")
+    if args.seed < 0:
+        raise ValueError(f"--seed = {args.seed} is not allowed: an integer >= 0")
+    if args.live is not None and args.backend == "brian2":
+        raise ValueError("--backend = 'brian2' is not allowed live: it takes about 0.2 s per one-tick chunk "
+                         "(reference, numba or torch)")
+    if args.neurons is not None and args.neurons < 10:
+        raise ValueError(f"--neurons = {args.neurons} is not allowed: an integer >= 10")
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
         if not args.screenshot:
             raise ValueError("view needs a display: none is set (DISPLAY, WAYLAND_DISPLAY); on a machine without one, "

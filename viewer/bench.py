@@ -115,7 +115,9 @@ def bench(*, n: int = 10_000, window_ms: float = 500.0, frame_ms: float = 10.0, 
     recorded: list[sessions.Frame] = []
     session = sessions.create("core", n=n, seed=seed, emit=recorded.append)
     session.speed = None
-    session.feed.min_interval_s = 0.0  # a frame per ms, whatever the wall clock: the same data every run
+    # a frame per ms, whatever the wall clock: the same spikes and traces every run (weight matrices
+    # still come every 0.5 s of wall time, so how many of them there are varies a little)
+    session.feed.min_interval_s = 0.0
     log(f"recording the core session's frames ({duration:g} ms) ...")
     while session.sim.t_ms < duration:
         session.step()

@@ -8,6 +8,7 @@ fast model never makes the interface redraw more often than the window's frame r
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -16,6 +17,7 @@ from neurosim.viewer.qt import QtCore, QtWidgets, Signal, pg
 from neurosim.viewer.sessions import CurvePoint, Frame, MemoryView
 
 BACKGROUND = (18, 18, 24)
+MAX_DOTS = 2000
 
 
 def population_colours(n: int) -> np.ndarray:
@@ -303,6 +305,7 @@ class MemoryPanel(QtWidgets.QWidget):
         super().__init__()
         self.n = n_units
         self.cue = np.zeros(n_units, dtype=bool)
+        self.editing = False  # the user has changed the cue since the last recall: probes leave it alone
         self.last_item: np.ndarray | None = None
         self.view: MemoryView | None = None
         layout = QtWidgets.QVBoxLayout(self)
@@ -341,10 +344,12 @@ class MemoryPanel(QtWidgets.QWidget):
         self.dirty = False
 
     def toggle(self, bit: int) -> None:
+        self.editing = True
         self.cue[bit] = not self.cue[bit]
         self.cue_grid.show_codes(self.cue.astype(np.uint8))
 
     def clear(self) -> None:
+        self.editing = True
         self.cue[:] = False
         self.cue_grid.show_codes(self.cue.astype(np.uint8))
 
@@ -353,12 +358,14 @@ class MemoryPanel(QtWidgets.QWidget):
         if self.last_item is None:
             return
         on = np.flatnonzero(self.last_item)
+        self.editing = True
         self.cue[:] = False
         self.cue[on[: max(1, on.size // 2)]] = True
         self.cue_grid.show_codes(self.cue.astype(np.uint8))
 
     def request_recall(self) -> None:
         if self.cue.any():
+            self.editing = False
             self.label.setText("recalling ...")
             self.recall_requested.emit(self.cue.copy())
         else:
@@ -378,16 +385,18 @@ class MemoryPanel(QtWidgets.QWidget):
         codes = np.where(v.recalled & target, 1, np.where(target, 2, np.where(v.recalled, 3, 0)))
         self.recalled_grid.show_codes(codes.astype(np.uint8))
         self.item_grid.show_codes(target.astype(np.uint8))
-        self.cue_grid.show_codes(v.cue.astype(np.uint8))
-        self.cue = v.cue.copy()
+        if not self.editing:
+            self.cue_grid.show_codes(v.cue.astype(np.uint8))
+            self.cue = v.cue.copy()
         self.label.setText(f"{v.label} (white = correct, blue = missed, red = extra)")
         self.dirty = False
         return True
 
 
 class ForgettingPanel(pg.PlotWidget):
-    """Recall and recognition against interference (items stored after the probed one): every
-    probe as a dot, the mean at each interference as a line, growing as the run proceeds."""
+    """Recall and recognition against interference (items stored after the probed one): the
+    latest ``MAX_DOTS`` probes as dots, the mean of every probe at each interference as a line,
+    growing as the run proceeds (running sums: a long run redraws as fast as a short one)."""
 
     def __init__(self, *, enabled: bool = True) -> None:
         super().__init__(title="forgetting curve" if enabled else "forgetting curve: none here")
@@ -396,7 +405,8 @@ class ForgettingPanel(pg.PlotWidget):
         self.setLabel("left", "accuracy")
         self.setYRange(-0.02, 1.05)
         self.addLegend(offset=(-5, 5))
-        self.points: list[CurvePoint] = []
+        self.points: deque[CurvePoint] = deque(maxlen=MAX_DOTS)  # the latest probes, as dots
+        self.sums: dict[int, list[float]] = {}  # interference -> [probes, sum recognition, sum recall]
         self.recall_dots = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(240, 120, 60, 90))
         self.addItem(self.recall_dots)
         self.recall_line = self.plot(pen=pg.mkPen((240, 120, 60), width=2), symbol="o", symbolSize=6,
@@ -406,26 +416,33 @@ class ForgettingPanel(pg.PlotWidget):
         self.dirty = False
 
     def reset(self) -> None:
-        self.points = []
+        self.points.clear()
+        self.sums = {}
         self.dirty = True
 
+    @property
+    def n_points(self) -> int:
+        return int(sum(s[0] for s in self.sums.values()))
+
     def add(self, points: tuple[CurvePoint, ...]) -> None:
-        if points:
-            self.points.extend(points)
+        for p in points:
+            self.points.append(p)
+            s = self.sums.setdefault(p.interference, [0, 0.0, 0.0])
+            s[0] += 1
+            s[1] += p.recognition
+            s[2] += p.recall
             self.dirty = True
 
     def curve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(interference values, mean recognition, mean recall) over the points so far."""
-        if not self.points:
-            return np.zeros(0), np.zeros(0), np.zeros(0)
-        a = np.array([(p.interference, p.recognition, p.recall) for p in self.points])
-        x, inv = np.unique(a[:, 0], return_inverse=True)
-        counts = np.bincount(inv)
-        return x, np.bincount(inv, a[:, 1]) / counts, np.bincount(inv, a[:, 2]) / counts
+        """(interference values, mean recognition, mean recall) over every probe so far."""
+        x = np.array(sorted(self.sums), dtype=float)
+        s = np.array([self.sums[k] for k in sorted(self.sums)]).reshape(-1, 3)
+        return x, s[:, 1] / np.maximum(s[:, 0], 1), s[:, 2] / np.maximum(s[:, 0], 1)
 
     def set_curve(self, x: np.ndarray, recognition: np.ndarray, recall: np.ndarray) -> None:
         """Show given mean curves (replay): no dots."""
-        self.points = []
+        self.points.clear()
+        self.sums = {}
         self.recall_dots.setData([], [])
         self.recall_line.setData(x, recall)
         self.recog_line.setData(x, recognition)

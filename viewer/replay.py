@@ -93,12 +93,15 @@ def _curve(record: Record) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     if not all(m in record.metrics for m in CURVE_METRICS):
         return None
     steps = np.asarray(record.metrics["steps"][0], dtype=float)
+    arrays = {m: np.asarray(record.metrics[m][0], dtype=float) for m in ("familiarity", "recall_half")}
+    # the forgetting experiment's shape: (repetition, step, item); anything else is not its curve
+    if steps.ndim != 1 or any(a.ndim != 3 or a.shape[1] != steps.size for a in arrays.values()):
+        return None
 
-    def mean(name: str) -> np.ndarray:
-        a = np.asarray(record.metrics[name][0], dtype=float)
+    def mean(a: np.ndarray) -> np.ndarray:
         return np.nanmean(np.moveaxis(a, 1, 0).reshape(a.shape[1], -1), axis=1)
 
-    return steps, mean("familiarity"), mean("recall_half")
+    return steps, mean(arrays["familiarity"]), mean(arrays["recall_half"])
 
 
 def view(label: str, record: Record) -> RecordView | None:
@@ -114,7 +117,8 @@ def view(label: str, record: Record) -> RecordView | None:
     steps = [np.diff(np.unique(t)) for t, _ in record.spikes.values() if t.size > 1]
     steps += [np.diff(t) for t, _, _ in record.traces.values() if t.size > 1]
     positive = [s[s > 0].min() for s in steps if (s > 0).any()]
-    # spike times are multiples of dt: the finest gap found is the raster's bin (at least 0.1 ms)
+    # spike times are multiples of dt: the finest gap between recorded times is the raster's bin
+    # (at least 0.1 ms)
     bin_ = max(0.1, float(min(positive))) if positive else 1.0
     return RecordView(label, record, populations, traced, max(ends, default=0.0), round(bin_, 6), curve)
 

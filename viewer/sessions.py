@@ -21,8 +21,9 @@ for keyed models), then an older item ``j = i - a`` is probed, the interference
 ``a`` cycling through ``ages``: recall from a random half of its units (Jaccard of
 the recalled pattern with the item) and recognition (the model's familiarity).
 Those points make the forgetting-curve panel. Non-spiking models (Hopfield,
-Sparsey) show their activity instead of spikes: one column per operation with the
-stored item, the cue and the recalled pattern.
+Sparsey) show their activity instead of spikes: one column per pattern shown (the
+stored item, each probe's cue and recalled pattern), and their speed counts those
+patterns.
 
 Nothing here imports Qt: the sessions are tested and benchmarked without a window.
 """
@@ -45,6 +46,7 @@ from neurosim.simulator import Simulator
 _EMPTY = np.zeros(0)
 # recorded model time a live simulator keeps (its operations read back only their own spikes)
 KEEP_MS = 2000.0
+MAX_RATE = 60.0  # frames per wall second a session sends while an operation runs
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,7 +187,7 @@ class SpikeFeed:
 
     def __init__(self, session: Session, sim: Simulator, populations: Sequence[str],
                  traced: Sequence[tuple[str, int]], weights: Sequence[str], *, frame_steps: int,
-                 max_rate: float = 60.0, weights_interval_s: float = 0.05, max_side: int = 128) -> None:
+                 max_rate: float = MAX_RATE, weights_interval_s: float = 0.05, max_side: int = 128) -> None:
         self.session, self.sim = session, sim
         self.populations = tuple(populations)
         self.traced = tuple(traced)
@@ -197,6 +199,13 @@ class SpikeFeed:
         self._sent = self._weights_sent = -math.inf
         self.frames = 0
         self._trace_pops = tuple(dict.fromkeys(p for p, _ in self.traced))
+        for p in self.populations:  # fail here, not at the first frame in the worker
+            sim.spikes(p, since_ms=sim.t_ms)
+        for p, i in self.traced:
+            if i not in sim.state(p, since_ms=sim.t_ms).ids:
+                ck.fail("traced", (p, i), f"a neuron of a StateMonitor on {p!r}")
+        for w in self.weights:
+            sim.network.projection(w)
         sim.add_observer(self._observe, ck.count("frame_steps", frame_steps))
 
     def matrices(self) -> dict[str, np.ndarray]:
@@ -317,9 +326,9 @@ class MemorySession(Session):
 
 
 class ActivitySession(MemorySession):
-    """A non-spiking memory (one column of activity per operation)."""
+    """A non-spiking memory (one column of activity per pattern shown)."""
 
-    time_unit = "operation"
+    time_unit = "patterns shown"
     window = 120.0
     default_speed = 10.0
 
@@ -330,14 +339,28 @@ class ActivitySession(MemorySession):
         self._weights = weights
         self.weight_names = (weight_name,) if weights is not None else ()
         self._t = 0
+        self._pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._sent = -math.inf
 
     def _shown(self, kind: str, pattern: np.ndarray) -> None:
+        """One column of activity; columns go out at most ``MAX_RATE`` times a wall second."""
         ids = np.flatnonzero(pattern)
-        self.emit(Frame(t=self._t + 1, spikes={kind: (np.full(ids.size, float(self._t)), ids)}))
+        self._pending.setdefault(kind, []).append((np.full(ids.size, float(self._t)), ids))
         self._t += 1
+        if time.monotonic() - self._sent >= 1.0 / MAX_RATE:
+            self._flush()
         self._pace(self._t)
 
+    def _flush(self) -> None:
+        if self._pending:
+            spikes = {k: (np.concatenate([t for t, _ in v]), np.concatenate([i for _, i in v]))
+                      for k, v in self._pending.items()}
+            self._pending = {}
+            self.emit(Frame(t=float(self._t), spikes=spikes))
+        self._sent = time.monotonic()
+
     def now(self) -> float:
+        self._flush()  # the operation's last columns go before its result
         return float(self._t)
 
     def matrices(self) -> dict[str, np.ndarray]:

@@ -5,7 +5,8 @@ Live: the session runs in a ``QThread``; the simulator's observer emits each
 queues to the interface thread; the panels take the data at once and a timer redraws
 them at ``fps`` frames per second. Commands (play, pause, step, recall a cue) go to the
 worker through a queue and run between operations, so the interface never waits for the
-model and only the worker thread ever touches the model.
+model and only the worker thread ever touches the model. (Building a session happens in the
+interface thread, and stopping one waits for its operation to reach the next observer call.)
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from neurosim.viewer.panels import PanelGrid
 from neurosim.viewer.qt import QtCore, QtGui, QtWidgets, Signal
 
 SPEEDS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, None)
+MAX_IN_FLIGHT = 120
 
 
 class Worker(QtCore.QObject):
     """Runs a session's operations in its own thread (see the module docstring)."""
 
-    frame = Signal(object)
+    frame = Signal(object)  # (this worker, a Frame): the window drops frames of a worker it replaced
     message = Signal(str)
     failed = Signal(str)
     ended = Signal()     # the session has no more operations (a published experiment is over)
@@ -36,10 +38,22 @@ class Worker(QtCore.QObject):
     def __init__(self, session: sessions.Session) -> None:
         super().__init__()
         self.session = session
-        session.emit = self.frame.emit
+        session.emit = self.send
         self.commands: queue.Queue = queue.Queue()
         self.playing = False
         self.operations = 0
+        # frames sent (written by the worker thread only) and taken (by the interface thread only)
+        self.sent = 0
+        self.taken = 0
+
+    def send(self, frame: sessions.Frame) -> None:
+        """Queue ``frame`` to the window, waiting while it has ``MAX_IN_FLIGHT`` frames still to take:
+        a model that makes frames faster than the window takes them (Hopfield at full speed makes
+        thousands a second) is slowed down instead of filling memory."""
+        while self.sent - self.taken >= MAX_IN_FLIGHT and not self.session.stopped:
+            time.sleep(0.002)
+        self.sent += 1
+        self.frame.emit((self, frame))
 
     def loop(self) -> None:
         try:
@@ -90,6 +104,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.panels: PanelGrid | None = None
         self.frames_drawn = 0
         self.frames_received = 0
+        self.frames_dropped = 0
+        self._stuck: list = []
         self._rate = (time.monotonic(), 0)  # (since, frames drawn then) for the redraw rate shown
         self.resize(1400, 860)
         self._build_toolbar(name, backend)
@@ -99,7 +115,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.timer.setInterval(max(1, round(1000.0 / fps)))
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
-        self.start(name, backend, play=play)
+        self.start(name, backend, play=play, strict=True)
 
     # -- controls --------------------------------------------------------------------------------
     def _build_toolbar(self, name: str, backend: str) -> None:
@@ -153,18 +169,21 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.worker.commands.put(("recall", np.asarray(cue, dtype=bool)))
 
     # -- sessions --------------------------------------------------------------------------------
-    def start(self, name: str, backend: str, *, play: bool = True) -> None:
-        """Stop the current session and start ``name`` on ``backend``."""
+    def start(self, name: str, backend: str, *, play: bool = True, strict: bool = False) -> None:
+        """Stop the current session and start ``name`` on ``backend``. A session that cannot start
+        is reported in the status bar, or raised when ``strict`` (the first one, from the command line)."""
         self.stop()
         try:
             session = sessions.create(name, backend=backend, seed=self.seed, **self.options.get(name, {}))
         except (ValueError, TypeError, ImportError) as exc:
+            if strict:
+                raise
             self.status.showMessage(f"cannot start {name} on {backend}: {exc}")
             return
         self.session = session
         self.backend_box.setEnabled(name in sessions.SPIKING)
         self.play_action.setEnabled(True)
-        unit = session.time_unit if session.time_unit == "ms" else "op"
+        unit = "ms" if session.time_unit == "ms" else "patterns"
         self.speed_box.clear()
         self.speed_box.addItems([f"{s:g} {unit}/s" if s else "as fast as it runs" for s in SPEEDS])
         if self.first_speed != "default":  # the speed asked for on the command line, for the first session
@@ -198,16 +217,24 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.session.stop()
         if self.worker is not None:
             self.worker.commands.put(("quit", None))
+        stuck = False
         if self.thread_ is not None:
             self.thread_.quit()
-            self.thread_.wait(10_000)
-            self.thread_.deleteLater()
-        if self.session is not None:
+            if self.thread_.wait(10_000):
+                self.thread_.deleteLater()
+            else:  # an operation that does not reach its observer: never free what it still uses
+                stuck = True
+                self._stuck.append((self.thread_, self.worker, self.session))
+                self.status.showMessage("the previous session did not stop within 10 s; it is left to finish")
+        if self.session is not None and not stuck:
             self.session.close()
         self.session = self.worker = self.thread_ = None
 
-    def on_frame(self, frame: sessions.Frame) -> None:
-        if self.sender() is not self.worker:  # queued before its session was replaced: not for these panels
+    def on_frame(self, payload: tuple[Worker, sessions.Frame]) -> None:
+        worker, frame = payload
+        worker.taken += 1
+        if worker is not self.worker:  # queued before its session was replaced: not for these panels
+            self.frames_dropped += 1
             return
         self.frames_received += 1
         if self.panels is not None:
@@ -224,6 +251,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.status.showMessage(f"stopped: {text}")
         with QtCore.QSignalBlocker(self.play_action):
             self.play_action.setChecked(False)
+        self.play_action.setText("Play")
+        self.play_action.setEnabled(False)  # the worker has ended: choose a model or backend to restart
+        self.step_action.setEnabled(False)
 
     def redraw(self) -> None:
         if self.panels is not None and self.panels.render():

@@ -71,13 +71,21 @@ def test_memory_session_probes_older_items_at_the_scheduled_interference() -> No
     s, frames = _collect("hopfield")
     for _ in range(12):
         s.step()
+    # however the columns were grouped into frames, every stored item is there once, in order
+    t = np.concatenate([f.spikes["stored"][0] for f in frames if "stored" in f.spikes])
+    i = np.concatenate([f.spikes["stored"][1] for f in frames if "stored" in f.spikes])
+    times = np.unique(t)
+    assert times.size == len(s.items) == 12
+    for k, when in enumerate(times):
+        np.testing.assert_array_equal(i[t == when], np.flatnonzero(s.items[k]))
     points = [p for f in frames for p in f.curve]
     assert [p.interference for p in points[:5]] == [0, 0, 1, 2, 5]  # age 1 skipped at item 0
     assert all(0.0 <= p.recall <= 1.0 and 0.0 <= p.recognition <= 1.0 for p in points)
-    # the activity raster shows the stored item, its half cue and the recalled pattern
-    first = [f for f in frames if f.spikes][:3]
-    assert [next(iter(f.spikes)) for f in first] == ["stored", "cue", "recalled"]
-    np.testing.assert_array_equal(first[0].spikes["stored"][1], np.flatnonzero(s.items[0]))
+    # the activity raster shows the stored item, its half cue and the recalled pattern, in that order
+    def first(kind: str) -> float:
+        return min(float(f.spikes[kind][0].min()) for f in frames if kind in f.spikes and f.spikes[kind][0].size)
+
+    assert (first("stored"), first("cue"), first("recalled")) == (0.0, 1.0, 2.0)
     np.testing.assert_array_equal(frames[-1].weights["W (normalised)"], s.memory.weights)
 
 
@@ -152,6 +160,11 @@ def test_replay_of_a_forgetting_trial_and_of_nothing_to_show(tmp_path) -> None:
     np.testing.assert_array_equal(x, [0, 1])
     np.testing.assert_allclose(recog, fam.mean(axis=(0, 2))[:2])
     np.testing.assert_allclose(recall, rec.mean(axis=(0, 2))[:2])
+    with ResultsWriter(tmp_path / "odd.h5", config={"experiment": "other"}) as w:  # same names, other shapes
+        w.write_trial(0, metrics={"steps": (np.array([0, 1, 5, 10]), ""), "familiarity": (fam[0], ""),
+                                  "recall_half": (rec[0], "")})
+    with pytest.raises(ValueError, match="no spikes, traces, weights or forgetting curves"):
+        replay.open_views(tmp_path / "odd.h5")
     _write(tmp_path / "m.h5", metrics={"accuracy": (np.ones(3), "")})
     with pytest.raises(ValueError, match="no spikes, traces, weights or forgetting curves.*accuracy"):
         replay.open_views(tmp_path / "m.h5")
