@@ -47,6 +47,9 @@ _EMPTY = np.zeros(0)
 # recorded model time a live simulator keeps (its operations read back only their own spikes)
 KEEP_MS = 2000.0
 MAX_RATE = 60.0  # frames per wall second a session sends while an operation runs
+# after sending a frame the worker sleeps this long, releasing the interpreter lock: at full speed
+# the window then gets its turn to draw (CA3 at --speed max: about 20 -> 25 redraws/s, measured)
+YIELD_S = 0.003
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,6 +217,8 @@ class SpikeFeed:
     def _observe(self, sim: Simulator) -> None:
         if time.monotonic() - self._sent >= self.min_interval_s:
             self.flush()
+            if self.min_interval_s:  # not when every tick is a frame (the viewer benchmark records so)
+                time.sleep(YIELD_S)
         self.session._pace(sim.t_ms)
 
     def flush(self) -> None:
@@ -349,6 +354,7 @@ class ActivitySession(MemorySession):
         self._t += 1
         if time.monotonic() - self._sent >= 1.0 / MAX_RATE:
             self._flush()
+            time.sleep(YIELD_S)
         self._pace(self._t)
 
     def _flush(self) -> None:
