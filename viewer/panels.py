@@ -89,9 +89,13 @@ class RasterPanel(pg.PlotWidget):
         self.buffer[self.offsets[population] + ids[keep], bins[keep] % self.n_bins] = self.codes[population]
         self.dirty = True
 
+    def _in_time_order(self) -> np.ndarray:
+        """Ring-buffer columns, oldest first."""
+        return (np.arange(self.n_bins) + self.head + 1) % self.n_bins
+
     def view(self) -> np.ndarray:
-        """The window in time order, oldest column first (what ``render`` shows)."""
-        return self.buffer[:, (np.arange(self.n_bins) + self.head + 1) % self.n_bins]
+        """The window in time order, oldest column first (``render`` shows it row-pooled)."""
+        return self.buffer[:, self._in_time_order()]
 
     def spike_count(self) -> int:
         """Spiking (neuron, bin) cells in the window."""
@@ -110,7 +114,7 @@ class RasterPanel(pg.PlotWidget):
             if pad:
                 buf = np.concatenate([buf, np.zeros((pad, self.n_bins), np.uint8)])
             buf = buf.reshape(-1, factor, self.n_bins).max(axis=1)
-        return buf[:, (np.arange(self.n_bins) + self.head + 1) % self.n_bins]
+        return buf[:, self._in_time_order()]
 
     def render(self) -> bool:
         if not self.dirty:
@@ -317,14 +321,12 @@ class MemoryPanel(QtWidgets.QWidget):
         self.recalled_grid = BitGrid(max(n_units, 1), COMPARE_LUT)
         self.item_grid = BitGrid(max(n_units, 1), ITEM_LUT)
         titles = ("cue (click bits)", "recalled", "stored item")
-        self.boxes = []
         for col, (grid, title) in enumerate(zip((self.cue_grid, self.recalled_grid, self.item_grid), titles,
                                                 strict=True)):
             self.graphics.addLabel(title, row=0, col=col, size="9pt")
             box = self.graphics.addViewBox(row=1, col=col, lockAspect=True, enableMouse=False, invertY=True)
             box.addItem(grid)
             box.autoRange(padding=0.02)
-            self.boxes.append(box)
             self.graphics.ci.layout.setColumnStretchFactor(col, 1)
         buttons = QtWidgets.QHBoxLayout()
         self.recall_button = QtWidgets.QPushButton("Recall")

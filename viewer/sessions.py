@@ -200,7 +200,6 @@ class SpikeFeed:
         self.max_side = max_side
         self.last_ms = sim.t_ms
         self._sent = self._weights_sent = -math.inf
-        self.frames = 0
         self._trace_pops = tuple(dict.fromkeys(p for p, _ in self.traced))
         for p in self.populations:  # fail here, not at the first frame in the worker
             sim.spikes(p, since_ms=sim.t_ms)
@@ -240,7 +239,6 @@ class SpikeFeed:
             times = records[self._trace_pops[0]].times_ms
             values = np.column_stack([records[p].values["v_mV"][:, records[p].ids.index(i)]
                                       for p, i in self.traced])
-        self.frames += 1
         sim.discard_recordings(now - KEEP_MS)  # a live run of hours keeps only its recent past
         weights = {}
         self._sent = time.monotonic()
