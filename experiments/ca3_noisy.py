@@ -19,7 +19,8 @@ import numpy as np
 from neurosim.experiments import Outcome
 from neurosim.io import ResultsWriter
 from neurosim.memory import add_bits, drop_bits
-from neurosim.models.ca3 import CA3Memory, DictOracle, Operation
+from neurosim.models.ca3 import CA3Memory, Operation
+from neurosim.models.ca3_oracle import DictOracle
 from neurosim.plotting import COLORS, pyplot, save
 
 MEMORIES = ("gated", "published", "ideal")

@@ -24,7 +24,8 @@ import numpy as np
 
 from neurosim.experiments import Outcome
 from neurosim.io import ResultsWriter
-from neurosim.models.ca3 import POPULATIONS, CA3Memory, DictOracle, Operation
+from neurosim.models.ca3 import POPULATIONS, CA3Memory, Operation
+from neurosim.models.ca3_oracle import DictOracle
 from neurosim.plotting import raster
 
 Schedule = list[tuple[float, Operation]]
@@ -126,7 +127,7 @@ def run_published(name: str, *, backend: str = "numba", seed: int = 0, out: Path
                   resume: bool = False, progress: bool = False) -> Outcome:  # noqa: ARG001
     n, m, schedule, duration = EXPERIMENTS[name][1]()
     out = Path(out or f"results/{name}.h5")
-    memory = CA3Memory(n, m, backend=backend, seed=seed)
+    memory = CA3Memory(n, m, backend=backend, seed=seed, plastic_recall=True)  # the published circuit
     recalled = memory.run_schedule(schedule, until_ms=duration)
     oracle = DictOracle()
     expected = [oracle.apply(op) for _, op in schedule]

@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from neurosim.models.ca3 import CA3Memory, DictOracle, random_operations
+from neurosim.models.ca3 import CA3Memory
+from neurosim.models.ca3_oracle import DictOracle, random_operations
 
 
 def bench(sizes: tuple[int, ...] = (5, 100, 1000), n_ops: int = 300, backend: str = "numba", seed: int = 0,

@@ -28,6 +28,7 @@ from neurosim.experiments.common import rng_for
 from neurosim.io import ResultsWriter, read_results
 from neurosim.memory import move_bits, random_patterns
 from neurosim.models import dendrites as d
+from neurosim.models import dendritic_memory as dm
 from neurosim.plotting import COLORS, pyplot, save
 
 UNION_M = (1, 2, 4, 8, 16, 24, 32, 48, 64)
@@ -53,7 +54,7 @@ def measure(p: dict, reps: int, n_probe: int, rng: np.random.Generator) -> np.nd
     replaced by noise."""
     out = np.zeros((reps, n_probe), dtype=np.int64)
     for r in range(reps):
-        neuron = d.DendriticNeuron(p["n"], p["s"], theta=1, patterns_per_segment=p["per_segment"],
+        neuron = dm.DendriticNeuron(p["n"], p["s"], theta=1, patterns_per_segment=p["per_segment"],
                                    seed=int(rng.integers(2**31)))
         stored = random_patterns(rng, p["m"], p["n"], p["a"])
         for x in stored:

@@ -145,7 +145,7 @@ def _dendrites(n: int, seed: int, f: float, backend: str) -> Memory:
     (9-10 units: about 5.7 expected active synapses) in two steps; 64 segments per unit, oldest recycled,
     give the memory its forgetting (HTM's segment limit). Sparser items (fewer than s + 1 active units)
     get s = active - 1 and theta scaled by the same 5 / 12."""
-    from neurosim.models.dendrites import DendriticMemory
+    from neurosim.models.dendritic_memory import DendriticMemory
 
     s = min(DENDRITES["s"], max(1, round(f * n)) - 1)
     theta = max(1, round(DENDRITES["theta"] * s / DENDRITES["s"]))

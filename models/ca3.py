@@ -38,23 +38,26 @@ Outputs are decoded from the output layer's spikes, never from the weights.
 Past the paper: in the published circuit STDP is always on, so every recall also
 learns: a content query with several bits potentiates each query bit onto every cue
 it retrieves (false associations), and re-strengthens partly forgotten ones.
-``plastic_recall=False`` switches learning off outside learn operations
-(:attr:`neurosim.Simulator.learning`); the default reproduces the paper. Relearning
+``plastic_recall=True`` is that circuit (the reproductions pass it); by default learning
+is on only during learn operations (:attr:`neurosim.Simulator.learning`), and the memory
+contract's reads run on a frozen copy of the circuit (:class:`CA3Memory`). Relearning
 forgets only partly under the paper's rule (old links keep 3.31 nA);
 ``learning_rule=COINCIDENCE_RULE`` forgets completely (see ``COINCIDENCE_RULE``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from neurosim import _checks as ck
+from neurosim import backends
 from neurosim.connectors import AllToAll, FromList, OneToOne
-from neurosim.memory import as_pattern
+from neurosim.memory import Memory
 from neurosim.network import (
     LIFParams,
     Network,
@@ -81,6 +84,8 @@ DEFAULT_OP_MS = 14.0
 HOLD_MS = 3         # a learn presents cue and content on 3 consecutive ticks
 RESULT_MS = 6       # the recalled content / cues appear 6 ms after t0
 MIN_OP_MS = RESULT_MS + 1
+READS = ("copy", "live")  # where reads run: a frozen copy of the circuit, or the live circuit
+LEARNED = ("learned_cue_to_content", "learned_content_to_cue")
 
 Kind = Literal["learn", "recall_cue", "recall_content"]
 
@@ -181,35 +186,53 @@ def operation_spikes(t: float, op: Operation) -> list[tuple[str, np.ndarray, np.
     return [("in_content", np.full(len(op.bits), float(t)), np.asarray(op.bits, dtype=np.int64))]
 
 
-class CA3Memory:
-    """The published CA3 content-addressable memory on any backend.
+class CA3Memory(Memory):
+    """The published CA3 content-addressable memory on any spiking backend, under the memory contract.
 
-    Every operation method schedules its input spikes at the current time, runs the
-    network for the operation's duration and decodes the output layer's spikes.
-    ``run_schedule`` runs operations at given times (the published experiments).
+    The paper's operations (:meth:`learn`, :meth:`recall_by_cue`, :meth:`recall_by_content`,
+    :meth:`run_schedule`) run on the live circuit: each schedules its input spikes at the current
+    time, runs the network for the operation's duration and decodes the output layer's spikes.
+    ``plastic_recall=True`` keeps STDP on during recalls too, as the published circuit does
+    (the reproductions pass it); by default learning is on only during learn operations.
+
+    The contract: ``store(item, key)`` is a learn on the live circuit; ``recall`` and ``recognize``
+    are reads. With ``reads="copy"`` (the default) every read runs a copy of the circuit with the
+    learned weights frozen, from rest at t = 0: reads change nothing, and a read gives the same
+    answer whenever it is asked. ``reads="live"`` runs them on the live circuit as recall
+    operations (time advances; STDP learns during them when ``plastic_recall``), which is what
+    the live viewer shows. ``seed`` is checked and recorded only: the circuit has no random
+    input, so every seed gives the same memory.
     """
 
+    engines: ClassVar[tuple[str, ...]] = tuple(backends.names())
+    stochastic: ClassVar[bool] = False
+    familiarity: ClassVar[str] = ("the best Jaccard similarity between the item and the content recalled from each "
+                                  "cue that the item's bits retrieve (all decoded from spikes)")
+
     def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0, *,
-                 plastic_recall: bool = True, op_ms: float = DEFAULT_OP_MS,
-                 learning_rule: STDP = LEARNING_RULE, monitors: Sequence[StateMonitor | WeightMonitor] = ()
-                 ) -> None:
+                 plastic_recall: bool = False, reads: str = "copy", op_ms: float = DEFAULT_OP_MS,
+                 learning_rule: STDP = LEARNING_RULE, monitors: Sequence[StateMonitor | WeightMonitor] = (),
+                 device: str | None = None, dtype: str | None = None) -> None:
         self.n_cues = ck.count("n_cues", n_cues)
         self.n_bits = ck.count("n_bits", n_bits)
+        self._setup(n_bits, seed=seed, backend=backend, device=device, dtype=dtype, n_keys=n_cues)
         if not isinstance(plastic_recall, bool):
             ck.fail("plastic_recall", plastic_recall, "True (the published circuit) or False")
         self.plastic_recall = plastic_recall
+        if reads not in READS:
+            ck.fail("reads", reads, "one of " + ", ".join(map(repr, READS)))
+        self.reads = reads
         if ck.finite("op_ms", op_ms) < MIN_OP_MS or op_ms != int(op_ms):
             ck.fail("op_ms", op_ms, f"a whole number of ms >= {MIN_OP_MS} (a recall's result arrives at +6 ms)")
         self.op_ms = float(op_ms)
-        self.backend = backend
-        self.seed = seed
         if not isinstance(learning_rule, STDP):
             ck.fail("learning_rule", type(learning_rule).__name__, "an STDP (LEARNING_RULE or COINCIDENCE_RULE)")
         net = build_network(n_cues, n_bits, learning_rule)
         # extra monitors (the viewer traces membranes): validated by Network like any other
         self.network = Network(dt_ms=net.dt_ms, populations=net.populations, sources=net.sources,
                                projections=net.projections, monitors=(*net.monitors, *monitors))
-        self.reset()
+        self.sim: Simulator | None = None
+        self._reset()
 
     # -- the published operations ----------------------------------------------------
     def learn(self, cue: int, bits: Sequence[int]) -> None:
@@ -229,31 +252,40 @@ class CA3Memory:
 
     def run_schedule(self, schedule: Sequence[tuple[float, Operation]], until_ms: float | None = None
                      ) -> list[list[int] | None]:
-        """Run operations at given start times (ms, increasing, >= now) and return each one's
-        decoded output: content bits for ``recall_cue``, cues for ``recall_content``, None for
-        ``learn``. The simulation runs to ``until_ms`` (default: ``op_ms`` after the last start)."""
+        """Run operations at given start times (ms, strictly increasing, >= now) on the live circuit and
+        return each one's decoded output: content bits for ``recall_cue``, cues for ``recall_content``,
+        None for ``learn``. The simulation runs to ``until_ms`` (default: ``op_ms`` after the last start)."""
+        self._open()
+        self._frozen = None  # the weights may change
+        return self._run_ops(self.sim, schedule, until_ms, self.plastic_recall)
+
+    def _run_ops(self, sim: Simulator, schedule: Sequence[tuple[float, Operation]], until_ms: float | None,
+                 plastic_recall: bool) -> list[list[int] | None]:
+        """:meth:`run_schedule` on ``sim`` (the live circuit or a read copy)."""
         times = [float(t) for t, _ in schedule]
-        if any(b < a for a, b in zip(times, times[1:], strict=False)) or (times and times[0] < self.t_ms):
-            ck.fail("schedule times", times[:8], f"increasing and >= the current time ({self.t_ms} ms)")
+        if any(b <= a for a, b in zip(times, times[1:], strict=False)) or (times and times[0] < sim.t_ms):
+            ck.fail("schedule times", times[:8], f"strictly increasing and >= the current time ({sim.t_ms} ms)")
         for t, op in schedule:
             self._check_operation(op)
-            self._schedule_inputs(t, op)
-        end = until_ms if until_ms is not None else (times[-1] + self.op_ms if times else self.t_ms)
+            for source, spike_times, ids in operation_spikes(t, op):
+                sim.add_spikes(source, spike_times, ids)
+        end = until_ms if until_ms is not None else (times[-1] + self.op_ms if times else sim.t_ms)
         if times and end < times[-1] + RESULT_MS + 1:
             ck.fail("until_ms", end, f">= {times[-1] + RESULT_MS + 1} (the last result arrives at start + 6 ms)")
-        start = self.t_ms
-        if self.plastic_recall:
-            self.sim.run(end - self.t_ms)
+        start = sim.t_ms
+        if plastic_recall:
+            sim.learning = True
+            sim.run(end - sim.t_ms)
         else:  # learning only from each learn operation's start to the next operation's
             bounds = [*times[1:], end]
-            if times and times[0] > self.t_ms:
-                self.sim.learning = False
-                self.sim.run(times[0] - self.t_ms)
+            if times and times[0] > sim.t_ms:
+                sim.learning = False
+                sim.run(times[0] - sim.t_ms)
             for (t, op), stop in zip(schedule, bounds, strict=True):
-                self.sim.learning = op.kind == "learn"
-                self.sim.run(stop - t)
-            self.sim.learning = False
-        t_out, i_out = self.sim.spikes("output", since_ms=start)
+                sim.learning = op.kind == "learn"
+                sim.run(stop - t)
+            sim.learning = False
+        t_out, i_out = sim.spikes("output", since_ms=start)
         results: list[list[int] | None] = []
         for t, op in schedule:
             at = i_out[t_out == t + RESULT_MS]
@@ -265,57 +297,89 @@ class CA3Memory:
                 results.append(None)
         return results
 
-    def _schedule_inputs(self, t: float, op: Operation) -> None:
-        for source, times, ids in operation_spikes(t, op):
-            self.sim.add_spikes(source, times, ids)
+    # -- the memory contract -----------------------------------------------------------------
+    def _store(self, items: np.ndarray, keys: np.ndarray) -> None:
+        for item, key in zip(items, keys, strict=True):
+            bits = np.flatnonzero(item)
+            if not bits.size:
+                ck.fail("item", "no active unit", "at least one active unit (empty content cannot be stored)")
+            self.learn(int(key), bits.tolist())
 
-    # -- the memory protocol ---------------------------------------------------------------
-    def store(self, item: np.ndarray, key: int | None = None) -> None:
-        """Learn the binary ``item`` (n_bits units) under cue ``key``."""
-        if key is None:
-            ck.fail("key", None, f"a cue in [0, {self.n_cues - 1}] (the CA3 memory is addressed by cues)")
-        self.learn(key, np.flatnonzero(as_pattern("item", item, self.n_bits)).tolist())
-
-    def recall(self, cue: int | np.ndarray) -> np.ndarray:
-        """A cue (int) gives its content. A partial content pattern retrieves every cue whose content
-        shares a bit with it (one content-recall operation); the content recalled from each of those
-        cues is compared with the query and the best match is returned: most shared bits, then
-        fewest bits outside the query, then the lowest cue (all zeros if no cue is retrieved)."""
-        if isinstance(cue, (int, np.integer)) and not isinstance(cue, bool):
-            out = np.zeros(self.n_bits, dtype=bool)
-            out[self.recall_by_cue(int(cue))] = True
-            return out
-        query = as_pattern("cue", cue, self.n_bits)
-        best, best_score = np.zeros(self.n_bits, dtype=bool), (0, 0)
-        for content in self._candidates(query):
-            score = (np.count_nonzero(content & query), -np.count_nonzero(content & ~query))
-            if score > best_score:
-                best, best_score = content, score
-        return best
-
-    def recognize(self, item: np.ndarray) -> float:
-        """Familiarity in [0, 1]: the best Jaccard similarity between ``item`` and the content
-        recalled from each cue that the item's bits retrieve (all from spikes)."""
-        pattern = as_pattern("item", item, self.n_bits)
-        best = 0.0
-        for content in self._candidates(pattern):
-            union = np.count_nonzero(content | pattern)
-            best = max(best, np.count_nonzero(content & pattern) / union if union else 0.0)
-        return best
-
-    def _candidates(self, query: np.ndarray) -> list[np.ndarray]:
-        """The contents (bool rows) of the cues a content query retrieves, in cue order."""
-        out = []
-        for c in self.recall_by_content(np.flatnonzero(query).tolist()):
-            content = np.zeros(self.n_bits, dtype=bool)
-            content[self.recall_by_cue(c)] = True
-            out.append(content)
+    def _recall_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's content (the paper's recall by cue)."""
+        out = np.zeros((keys.size, self.n_bits), dtype=bool)
+        for r, key in enumerate(keys):
+            with self._reader() as read:
+                out[r, read(Operation("recall_cue", int(key)))] = True
         return out
 
-    def reset(self) -> None:
-        """Forget everything (a fresh simulator at t = 0)."""
-        self.sim = Simulator(self.network, backend=self.backend, seed=self.seed)
+    def _recall(self, cues: np.ndarray) -> np.ndarray:
+        """A partial content pattern retrieves every cue whose content shares a bit with it (one
+        content-recall operation); the content recalled from each of those cues is compared with the
+        query and the best match is returned: most shared bits, then fewest bits outside the query,
+        then the lowest cue (all zeros if no cue is retrieved)."""
+        out = np.zeros_like(cues)
+        for r, query in enumerate(cues):
+            best_score = (0, 0)
+            for content in self._candidates(query):
+                score = (np.count_nonzero(content & query), -np.count_nonzero(content & ~query))
+                if score > best_score:
+                    out[r], best_score = content, score
+        return out
+
+    def _recognize(self, items: np.ndarray) -> np.ndarray:
+        """The best Jaccard similarity between each item and the content recalled from each cue that the
+        item's bits retrieve (all from spikes)."""
+        out = np.zeros(items.shape[0])
+        for r, item in enumerate(items):
+            for content in self._candidates(item):
+                union = np.count_nonzero(content | item)
+                out[r] = max(out[r], np.count_nonzero(content & item) / union if union else 0.0)
+        return out
+
+    def _candidates(self, query: np.ndarray) -> list[np.ndarray]:
+        """The contents (bool rows) of the cues a content query retrieves, in cue order, read in one go."""
+        if not query.any():
+            return []
+        out = []
+        with self._reader() as read:
+            for c in read(Operation("recall_content", bits=tuple(np.flatnonzero(query).tolist()))):
+                content = np.zeros(self.n_bits, dtype=bool)
+                content[read(Operation("recall_cue", c))] = True
+                out.append(content)
+        return out
+
+    @contextmanager
+    def _reader(self) -> Iterator[Callable[[Operation], list[int]]]:
+        """A function that runs one recall operation and returns its decoded output: on a frozen copy
+        of the circuit, from rest (``reads="copy"``), or on the live circuit (``reads="live"``)."""
+        if self.reads == "live":
+            yield lambda op: self.run_schedule([(self.t_ms, op)], until_ms=self.t_ms + self.op_ms)[0]
+            return
+        if self._frozen is None:
+            w = {name: self.sim.weights(name) for name in LEARNED}
+            projections = tuple(replace(p, weight_nA=w[p.name], plasticity=None) if p.name in w else p
+                                for p in self.network.projections)
+            self._frozen = Network(dt_ms=self.network.dt_ms, populations=self.network.populations,
+                                   sources=self.network.sources, projections=projections,
+                                   monitors=(SpikeMonitor("output"),))
+        sim = Simulator(self._frozen, backend=self.backend, seed=self.seed, device=self.device, dtype=self.dtype)
+        try:
+            yield lambda op: self._run_ops(sim, [(sim.t_ms, op)], sim.t_ms + self.op_ms, False)[0]
+        finally:
+            sim.close()
+
+    def _reset(self) -> None:
+        """Forget everything: a fresh simulator at t = 0 (the old one is closed)."""
+        if self.sim is not None:
+            self.sim.close()
+        self.sim = Simulator(self.network, backend=self.backend, seed=self.seed, device=self.device,
+                             dtype=self.dtype)
         self.sim.learning = self.plastic_recall
+        self._frozen: Network | None = None
+
+    def _close(self) -> None:
+        self.sim.close()
 
     @property
     def t_ms(self) -> float:
@@ -349,57 +413,3 @@ class CA3Memory:
         if len(set(values)) != len(values):
             ck.fail("bits", values, "distinct integers (no duplicates)")
         return tuple(sorted(int(b) for b in values))
-
-
-class DictOracle:
-    """What a perfect content-addressable memory answers: a dictionary cue -> set of bits."""
-
-    def __init__(self) -> None:
-        self.memory: dict[int, frozenset[int]] = {}
-
-    def apply(self, op: Operation) -> list[int] | None:
-        if op.kind == "learn":
-            self.memory[op.cue] = frozenset(op.bits)
-            return None
-        if op.kind == "recall_cue":
-            return sorted(self.memory.get(op.cue, ()))
-        query = set(op.bits)
-        return sorted(c for c, bits in self.memory.items() if bits & query)
-
-
-def random_operations(rng: np.random.Generator, n_cues: int, n_bits: int, count: int, *, max_bits: int = 3,
-                      max_query_bits: int = 3, relearn: bool = True, p_learn: float = 0.4) -> list[Operation]:
-    """``count`` random operations: learns (random cue, 1..max_bits random bits), recalls by cue
-    and by content (1..max_query_bits bits). ``relearn=False`` learns each cue at most once
-    (once all cues are stored, learns become recalls by cue)."""
-    ops: list[Operation] = []
-    stored: set[int] = set()
-    for _ in range(count):
-        r = rng.random()
-        fresh = [c for c in range(n_cues) if c not in stored]
-        if (r < p_learn or not stored) and (relearn or fresh):
-            cue = int(rng.integers(n_cues)) if relearn else int(rng.choice(fresh))
-            k = int(rng.integers(1, max_bits + 1))
-            ops.append(Operation("learn", cue, tuple(sorted(rng.choice(n_bits, k, replace=False).tolist()))))
-            stored.add(cue)
-        elif r < p_learn + (1 - p_learn) / 2:
-            ops.append(Operation("recall_cue", int(rng.integers(n_cues))))
-        else:
-            k = int(rng.integers(1, max_query_bits + 1))
-            ops.append(Operation("recall_content", bits=tuple(sorted(rng.choice(n_bits, k, replace=False).tolist()))))
-    return ops
-
-
-def agreement(memory: CA3Memory, ops: Sequence[Operation], spacing_ms: float | None = None) -> dict[str, list[int]]:
-    """Run ``ops`` every ``spacing_ms`` (default the memory's ``op_ms``) and count, per recall
-    kind, [agreeing with DictOracle, total]."""
-    spacing_ms = memory.op_ms if spacing_ms is None else spacing_ms
-    results = memory.run_schedule([(memory.t_ms + spacing_ms * k, op) for k, op in enumerate(ops)])
-    oracle = DictOracle()
-    counts: dict[str, list[int]] = {"recall_cue": [0, 0], "recall_content": [0, 0]}
-    for op, got in zip(ops, results, strict=True):
-        expected = oracle.apply(op)
-        if op.kind != "learn":
-            counts[op.kind][0] += expected == got
-            counts[op.kind][1] += 1
-    return counts

@@ -71,12 +71,14 @@ a PC need about 3/4 of the active cells, a Willshaw-like threshold).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 from neurosim import _checks as ck
+from neurosim import backends
 from neurosim.connectors import AllToAll, OneToOne
-from neurosim.memory import as_pattern
+from neurosim.memory import Memory, as_pattern
 from neurosim.network import LIFParams, Network, Population, Projection, SpikeMonitor, SpikeSourceArray
 from neurosim.plasticity import STDP
 from neurosim.simulator import Simulator
@@ -170,57 +172,68 @@ def weight_matrix(weights_nA: np.ndarray, n_cells: int) -> np.ndarray:
     return w
 
 
-class CA3AutoMemory:
-    """The autoassociative CA3 memory under the memory protocol (store / recall / recognize / reset).
+class CA3AutoMemory(Memory):
+    """The autoassociative CA3 memory under the memory contract.
 
     The state is the learned PC->PC weight vector; each operation runs a fresh copy of the
-    circuit from rest (see the module docstring). Items are binary patterns of ``n_cells``.
+    circuit from rest (see the module docstring), on any spiking backend. Items are binary
+    patterns of ``n_cells``. ``seed`` is checked and recorded only: the circuit has no random input.
     """
 
-    def __init__(self, n_cells: int, backend: str = "numba", seed: int = 0,
-                 params: CA3AutoParams | None = None) -> None:
+    engines: ClassVar[tuple[str, ...]] = tuple(backends.names())
+    stochastic: ClassVar[bool] = False
+    familiarity: ClassVar[str] = ("the fraction of the item's active units that the network completes when each "
+                                  "half of the item (alternate active units) cues the other half")
+
+    def __init__(self, n_cells: int, backend: str = "numba", seed: int = 0, params: CA3AutoParams | None = None,
+                 *, device: str | None = None, dtype: str | None = None) -> None:
         self.n_cells = ck.count("n_cells", n_cells, minimum=2)
-        self.backend = backend
-        self.seed = ck.count("seed", seed, minimum=0)
+        self._setup(n_cells, seed=seed, backend=backend, device=device, dtype=dtype, minimum_units=2)
         if params is not None and not isinstance(params, CA3AutoParams):
             ck.fail("params", type(params).__name__, "a CA3AutoParams or None")
         self.params = params or CA3AutoParams()
         self._frozen: Network | None = None
-        self.reset()
+        self._reset()
 
-    # -- the memory protocol -----------------------------------------------------------------------
-    def store(self, item: np.ndarray, key: object = None) -> None:
-        """Learn ``item``: its DG cells spike on ``present_ms`` consecutive ticks while STDP is on."""
-        if key is not None:
-            ck.fail("key", key, "None (the autoassociative memory has no addresses)")
-        cells = self._active("item", item)
-        sim = Simulator(build_network(self.n_cells, self.weights_nA, self.params, plastic=True),
-                        backend=self.backend, seed=self.seed)
-        present(sim, cells, 0.0, self.params.present_ms)
-        sim.run(float(self.params.operation_ms))
-        self.weights_nA = np.array(sim.weights("pc_pc"), dtype=np.float64)
-        self._frozen = None
-        self.n_stored += 1
+    def _sim(self, network: Network) -> Simulator:
+        return Simulator(network, backend=self.backend, seed=self.seed, device=self.device, dtype=self.dtype)
 
-    def recall(self, cue: np.ndarray) -> np.ndarray:
-        """The pattern completed from the fragment ``cue``: PCs firing in the recall window (bool array)."""
-        times, ids = self.respond(cue, self.params.recall_window_ms)
-        return decode(times, ids, self.n_cells, 0.0, self.params.recall_window_ms)
+    # -- the memory contract -----------------------------------------------------------------------
+    def _store(self, items: np.ndarray, keys: None) -> None:
+        """Learn each item: its DG cells spike on ``present_ms`` consecutive ticks while STDP is on."""
+        for item in items:
+            cells = self._active("item", item)
+            sim = self._sim(build_network(self.n_cells, self.weights_nA, self.params, plastic=True))
+            present(sim, cells, 0.0, self.params.present_ms)
+            sim.run(float(self.params.operation_ms))
+            self.weights_nA = np.array(sim.weights("pc_pc"), dtype=np.float64)
+            sim.close()
+            self._frozen = None
+            self.n_stored += 1
 
-    def recognize(self, item: np.ndarray) -> float:
-        """Familiarity in [0, 1]: the fraction of the item's active units that the network completes
+    def _recall(self, cues: np.ndarray) -> np.ndarray:
+        """The pattern completed from each fragment: PCs firing in the recall window (bool rows)."""
+        out = np.zeros_like(cues)
+        for r, cue in enumerate(cues):
+            times, ids = self.respond(cue, self.params.recall_window_ms)
+            out[r] = decode(times, ids, self.n_cells, 0.0, self.params.recall_window_ms)
+        return out
+
+    def _recognize(self, items: np.ndarray) -> np.ndarray:
+        """Familiarity in [0, 1]: the fraction of each item's active units that the network completes
         when each half of the item (alternate active units, in index order) cues the other half."""
-        cells = self._active("item", item)
-        if cells.size < 2:
-            ck.fail("item", f"{cells.size} active unit", "at least 2 active units (one half cues the other)")
-        completed = 0
-        for cue_cells, rest in ((cells[0::2], cells[1::2]), (cells[1::2], cells[0::2])):
-            cue = np.zeros(self.n_cells, dtype=bool)
-            cue[cue_cells] = True
-            completed += int(np.count_nonzero(self.recall(cue)[rest]))
-        return completed / cells.size
+        out = np.zeros(items.shape[0])
+        for r, item in enumerate(items):
+            cells = self._active("item", item)
+            if cells.size < 2:
+                ck.fail("item", f"{cells.size} active unit", "at least 2 active units (one half cues the other)")
+            halves = np.zeros((2, self.n_cells), dtype=bool)
+            halves[0, cells[0::2]] = halves[1, cells[1::2]] = True
+            done = self._recall(halves)
+            out[r] = (np.count_nonzero(done[0, cells[1::2]]) + np.count_nonzero(done[1, cells[0::2]])) / cells.size
+        return out
 
-    def reset(self) -> None:
+    def _reset(self) -> None:
         """Forget everything: all PC->PC weights back to 0."""
         self.weights_nA = np.zeros(self.n_cells * (self.n_cells - 1))
         self._frozen = None
@@ -230,14 +243,17 @@ class CA3AutoMemory:
     def respond(self, cue: np.ndarray, duration_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """PC spikes ``(times_ms, ids)`` of the frozen circuit for ``duration_ms`` ticks after the cue
         (DG spikes at ticks 0 .. present_ms - 1; they reach the PCs from tick 1)."""
+        self._open()
         cells = self._active("cue", cue)
         ck.count("duration_ms", duration_ms)
         if self._frozen is None:
             self._frozen = build_network(self.n_cells, self.weights_nA, self.params, plastic=False)
-        sim = Simulator(self._frozen, backend=self.backend, seed=self.seed)
+        sim = self._sim(self._frozen)
         present(sim, cells, 0.0, self.params.present_ms)
         sim.run(float(duration_ms + 1))
-        return sim.spikes("pc")
+        spikes = sim.spikes("pc")
+        sim.close()
+        return spikes
 
     def weight_matrix(self) -> np.ndarray:
         """The learned weights as ``W[pre, post]`` (nA), for inspection (recall never reads it)."""

@@ -36,21 +36,30 @@ its U weights is set (a critical period). Reconstruction (``recall``) reads the 
 weights backwards: input unit ``j`` is on when at least ``recall_threshold`` of the
 code's winners have :math:`w_{ji} = 1`.
 
-The CSA and learning run in one numba kernel over a batch of inputs (:func:`_run_batch`);
-:func:`csa_reference` is the same algorithm for one input in plain numpy, kept as the
-readable reference the kernel is tested against.
+Engines (``backend``): ``numba`` (:mod:`.sparsey_numba`: the CSA and learning of a batch of
+inputs in one kernel) and ``torch`` (:mod:`.sparsey_torch`: CPU or CUDA; inputs that neither
+learn nor follow a sequence are coded all at once, with matrix products). Fed the same uniforms
+(the MAC draws them from the Generator it is given, on the host, for either engine) both choose
+the same codes: the supports are exact integer counts, and the sums over CMs and cells are taken
+in the same order (torch's on the CPU); only ``exp`` may differ in the last bit, which changes a
+draw only when a uniform falls within about 1e-16 of a cumulative probability. float32 (torch)
+rounds V, G and rho to 24 bits: familiarities within 1e-6, and a draw changes only when a
+uniform falls within that of a cumulative probability. :func:`csa_reference` is the same
+algorithm for one input in plain numpy, kept as the readable reference both are tested against.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import importlib
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-import numba
 import numpy as np
 
 from neurosim import _checks as ck
-from neurosim.memory import as_pattern
+from neurosim.memory import Memory, as_pattern, as_patterns, choose_engine
+
+_ENGINES = {"numba": "neurosim.models.sparsey_numba", "torch": "neurosim.models.sparsey_torch"}
 
 
 @dataclass(frozen=True)
@@ -148,135 +157,6 @@ def step_reference(weights: dict[str, np.ndarray], active: dict[str, np.ndarray]
     return code, g
 
 
-# ---------------------------------------------------------------------------------------------
-# the kernel: a batch of inputs, CSA and learning, in numba
-
-
-@numba.njit(cache=True)
-def _support(idx, w, lam, v, tmp):
-    """v *= (sum_j w[idx_j] / |idx|) ** lam."""
-    n = v.size
-    tmp[:] = 0  # integer counts: the row sums vectorize without float conversions
-    for j in idx:
-        row = w[j]
-        for i in range(n):
-            tmp[i] += row[i]
-    inv = 1.0 / idx.size
-    for i in range(n):
-        s = tmp[i] * inv
-        v[i] *= s if lam == 1.0 else s ** lam
-
-
-@numba.njit(cache=True)
-def _csa(u_idx, wu, h_idx, wh, d_idx, wd, lam, q, k, g_low, gamma, chi, center, width, v, rho, tmp):
-    """Fill V and rho for one input; return G. Empty index arrays are absent sources."""
-    n = q * k
-    for i in range(n):
-        v[i] = 1.0
-    if u_idx.size:
-        _support(u_idx, wu, lam[0], v, tmp)
-    if h_idx.size:
-        _support(h_idx, wh, lam[1], v, tmp)
-    if d_idx.size:
-        _support(d_idx, wd, lam[2], v, tmp)
-    g = 0.0
-    for c in range(q):
-        best = 0.0
-        for i in range(c * k, c * k + k):
-            if v[i] > best:
-                best = v[i]
-        g += best
-    g /= q
-    x = (g - g_low) / (1.0 - g_low)
-    eta = 1.0 + (x ** gamma * chi * k if x > 0.0 else 0.0)
-    for c in range(q):
-        total = 0.0
-        for i in range(c * k, c * k + k):
-            rho[i] = (eta - 1.0) / (1.0 + np.exp(-(v[i] - center) / width)) + 1.0
-            total += rho[i]
-        for i in range(c * k, c * k + k):
-            rho[i] /= total
-    return g
-
-
-@numba.njit(cache=True)
-def _choose(v, rho, q, k, uniforms, recognize, out):
-    """One winner per CM: argmax V (first on ties) or a draw from rho with one uniform per CM."""
-    for c in range(q):
-        lo = c * k
-        win = lo
-        if recognize:
-            for i in range(lo + 1, lo + k):
-                if v[i] > v[win]:
-                    win = i
-        else:
-            r = uniforms[c]
-            acc = 0.0
-            win = lo + k - 1
-            for i in range(lo, lo + k):
-                acc += rho[i]
-                if r < acc:
-                    win = i
-                    break
-        out[c] = win
-
-
-@numba.njit(cache=True)
-def _learn(idx, w, code):
-    """Set w[j, winner] = 1 for every active j; return how many weights were newly set."""
-    new = 0
-    for j in idx:
-        for win in code:
-            if w[j, win] == 0:
-                w[j, win] = 1
-                new += 1
-    return new
-
-
-@numba.njit(cache=True)
-def _run_batch(u_ptr, u_idx, wu, use_h, prev, wh, d_ptr, d_idx, wd, lam, q, k, g_low, gamma, chi, center,
-               width, min_active, require_u, uniforms, recognize, learn, freeze_at, n_set, codes, gs):
-    """Present inputs in order. Item t's U indices are ``u_idx[u_ptr[t]:u_ptr[t+1]]`` (D likewise);
-    H is the previous code (``prev`` before the first item) where ``use_h[t]``. The MAC is silent
-    (code -1, G 0, no learning, H chain cut) when U has fewer than ``min_active`` units and
-    ``require_u``, or when no source is present. ``n_set[0]`` counts set U weights; learning
-    stops once it reaches ``freeze_at`` (< 0: never)."""
-    n = q * k
-    v = np.empty(n)
-    rho = np.empty(n)
-    tmp = np.empty(n, dtype=np.int32)
-    code = np.empty(q, dtype=np.int64)
-    empty = np.empty(0, dtype=np.int64)
-    for t in range(u_ptr.size - 1):
-        ui = u_idx[u_ptr[t]:u_ptr[t + 1]]
-        di = d_idx[d_ptr[t]:d_ptr[t + 1]]
-        hi = prev if (use_h[t] and prev[0] >= 0) else empty
-        if ui.size < min_active:
-            if require_u:
-                ui = empty
-                hi = empty
-                di = empty
-            elif ui.size:
-                ui = empty
-        if ui.size == 0 and hi.size == 0 and di.size == 0:
-            for c in range(q):
-                codes[t, c] = -1
-                prev[c] = -1
-            gs[t] = 0.0
-            continue
-        gs[t] = _csa(ui, wu, hi, wh, di, wd, lam, q, k, g_low, gamma, chi, center, width, v, rho, tmp)
-        _choose(v, rho, q, k, uniforms[t], recognize, code)
-        if learn and (freeze_at < 0 or n_set[0] < freeze_at):
-            n_set[0] += _learn(ui, wu, code)
-            if hi.size:
-                _learn(hi, wh, code)
-            if di.size:
-                _learn(di, wd, code)
-        for c in range(q):
-            codes[t, c] = code[c]
-            prev[c] = code[c]
-
-
 def _csr(items: np.ndarray | list) -> tuple[np.ndarray, np.ndarray]:
     """Active-unit indices of bool rows as (indptr, indices) int64 arrays."""
     if isinstance(items, np.ndarray):
@@ -293,16 +173,20 @@ def _csr(items: np.ndarray | list) -> tuple[np.ndarray, np.ndarray]:
 # the macrocolumn
 
 
+
 class MAC:
     """One macrocolumn: ``q`` CMs of ``k`` cells, U weights from ``n_inputs`` units, optional H and D.
 
-    State is the weights (uint8 0/1 matrices ``u`` (n_inputs, q k), ``h`` (q k, q k), ``d``
-    (n_top_down, q k)) and the previous code (for H); randomness comes from the Generator
-    passed to :meth:`present`.
+    State is the weights (0/1 matrices ``u`` (n_inputs, q k), ``h`` (q k, q k), ``d``
+    (n_top_down, q k), held by the engine) and the previous code (for H); randomness comes
+    from the Generator passed to :meth:`present`.
     """
 
+    engines: ClassVar[tuple[str, ...]] = tuple(_ENGINES)
+
     def __init__(self, n_inputs: int, q: int, k: int, *, params: CSAParams | None = None,
-                 horizontal: bool = False, n_top_down: int = 0) -> None:
+                 horizontal: bool = False, n_top_down: int = 0, backend: str = "numba", device: str | None = None,
+                 dtype: str | None = None) -> None:
         self.n_inputs = ck.count("n_inputs", n_inputs)
         self.q = ck.count("q", q)
         self.k = ck.count("k", k)
@@ -311,10 +195,10 @@ class MAC:
             ck.fail("params", self.params, "a CSAParams")
         self.horizontal = bool(horizontal)
         self.n_top_down = ck.count("n_top_down", n_top_down, minimum=0)
+        self.backend, self.device, self.dtype = choose_engine("MAC", self.engines, backend, device, dtype)
         n = q * k
-        self.u = np.zeros((n_inputs, n), dtype=np.uint8)
-        self.h = np.zeros((n if horizontal else 0, n), dtype=np.uint8)
-        self.d = np.zeros((n_top_down, n), dtype=np.uint8)
+        self._arrays = importlib.import_module(_ENGINES[self.backend]).MacArrays(
+            n_inputs, n, n if horizontal else 0, n_top_down, self.device, self.dtype)
         self.prev = np.full(q, -1, dtype=np.int64)
         self._n_set = np.zeros(1, dtype=np.int64)
         self.frozen = False
@@ -323,13 +207,31 @@ class MAC:
     def n_cells(self) -> int:
         return self.q * self.k
 
+    @property
+    def u(self) -> np.ndarray:
+        """The bottom-up weights (n_inputs, q k): the engine's own array on the CPU (writable), a copy from a GPU."""
+        return self._arrays.array("u")
+
+    @property
+    def h(self) -> np.ndarray:
+        """The horizontal weights (q k, q k), or (0, q k) without H."""
+        return self._arrays.array("h")
+
+    @property
+    def d(self) -> np.ndarray:
+        """The top-down weights (n_top_down, q k)."""
+        return self._arrays.array("d")
+
     def reset(self) -> None:
         """Forget everything: zero weights, no previous code."""
-        for w in (self.u, self.h, self.d):
-            w[:] = 0
+        self._arrays.clear()
         self.prev[:] = -1
         self._n_set[0] = 0
         self.frozen = False
+
+    def close(self) -> None:
+        """Release the weights (device memory on a GPU); the MAC cannot be used afterwards."""
+        self._arrays = None
 
     def snapshot(self) -> dict[str, np.ndarray]:
         """Copies of the learned state (weights, previous code, set-weight count) for :meth:`restore`."""
@@ -338,27 +240,20 @@ class MAC:
 
     def restore(self, snapshot: dict[str, np.ndarray]) -> None:
         """Go back to a :meth:`snapshot` (e.g. to probe a loaded MAC without keeping what the probe learned)."""
-        for name in ("u", "h", "d", "prev"):
-            getattr(self, name)[:] = snapshot[name]
+        self._arrays.load(snapshot["u"], snapshot["h"], snapshot["d"])
+        self.prev[:] = snapshot["prev"]
         self._n_set[:] = snapshot["n_set"]
         p = self.params.freeze_fraction
-        self.frozen = p is not None and self._n_set[0] >= int(np.ceil(p * self.u.size))
+        self.frozen = p is not None and self._n_set[0] >= int(np.ceil(p * self.n_inputs * self.n_cells))
 
     def end_sequence(self) -> None:
         """The next input starts a new sequence (no H input)."""
         self.prev[:] = -1
 
     def _rows(self, field: str, x: Any, n: int) -> np.ndarray:
+        """One input (n,) or a batch (n_items, n) as bool rows."""
         a = np.asarray(x)
-        if a.ndim == 1:
-            a = a[None, :]
-        if a.ndim != 2 or a.shape[1] != n:
-            ck.fail(f"{field} shape", np.shape(x), f"(n_items, {n}) or ({n},)")
-        if a.dtype != bool:
-            if not np.issubdtype(a.dtype, np.number) or not np.all((a == 0) | (a == 1)):
-                ck.fail(field, a.ravel()[:8].tolist(), "binary values (0/1 or bool)")
-            a = a.astype(bool)
-        return a
+        return as_patterns(field, a, n, single=a.ndim == 1)
 
     def present(self, inputs: Any, rng: np.random.Generator | None = None, *, learn: bool = True,
                 recognize: bool = False, sequence: bool = False, top_down: Any = None,
@@ -388,15 +283,13 @@ class MAC:
         u_ptr, u_idx = _csr(x)
         uniforms = np.zeros((n, self.q)) if recognize else rng.random((n, self.q))
         use_h = np.full(n, bool(sequence))
-        codes = np.empty((n, self.q), dtype=np.int64)
-        gs = np.empty(n)
         p = self.params
-        lam = np.array([p.lambda_u, p.lambda_h, p.lambda_d])
-        freeze_at = -1 if p.freeze_fraction is None else int(np.ceil(p.freeze_fraction * self.u.size))
+        csa = (np.array([p.lambda_u, p.lambda_h, p.lambda_d]), self.q, self.k, p.g_low, p.gamma, p.chi,
+               p.sigmoid_center, p.sigmoid_width)
+        freeze_at = -1 if p.freeze_fraction is None else int(np.ceil(p.freeze_fraction * self.n_inputs * self.n_cells))
         prev = self.prev if sequence else np.full(self.q, -1, dtype=np.int64)
-        _run_batch(u_ptr, u_idx, self.u, use_h, prev, self.h, d_ptr, d_idx, self.d, lam, self.q, self.k,
-                   p.g_low, p.gamma, p.chi, p.sigmoid_center, p.sigmoid_width, p.min_active, bool(require_input),
-                   uniforms, bool(recognize), bool(learn), freeze_at, self._n_set, codes, gs)
+        codes, gs = self._arrays.run(u_ptr, u_idx, use_h, prev, d_ptr, d_idx, csa, p.min_active, bool(require_input),
+                                     uniforms, bool(recognize), bool(learn), freeze_at, self._n_set)
         self.frozen = freeze_at >= 0 and self._n_set[0] >= freeze_at
         return Codes(codes, gs)
 
@@ -415,63 +308,62 @@ class MAC:
     def reconstruct(self, cells: np.ndarray, threshold: float = 0.5) -> np.ndarray:
         """The input units that at least ``threshold`` of the code's winners learned from ((n, n_inputs) bool)."""
         ck.in_range("threshold", threshold, 0.0, 1.0)
-        cells = np.atleast_2d(cells)
-        out = np.zeros((cells.shape[0], self.n_inputs), dtype=bool)
-        for r, code in enumerate(cells):
-            on = code[code >= 0]
-            if on.size:
-                votes = self.u[:, on].sum(axis=1, dtype=np.int64)
-                out[r] = votes >= max(1.0, threshold * on.size)
-        return out
+        return self._arrays.reconstruct(np.atleast_2d(np.asarray(cells, dtype=np.int64)), float(threshold))
 
     def weight_fraction(self) -> float:
         """Fraction of the U weights that are set."""
-        return float(self._n_set[0]) / self.u.size
+        return float(self._n_set[0]) / (self.n_inputs * self.n_cells)
 
 
 # ---------------------------------------------------------------------------------------------
-# the memory protocol
+# the memory contract
 
 
-@dataclass
-class SparseyMemory:
-    """One MAC as a :class:`~neurosim.memory.Memory`: store = single-trial learning, recall = the input
-    reconstructed from the recognition-mode code, recognize = G.
+class SparseyMemory(Memory):
+    """One MAC under the memory contract: store = single-trial learning, recall = the input reconstructed
+    from the recognition-mode code, recognize = G.
 
     ``recall`` of a cue picks each CM's max-V cell for the cue, then reads the U weights back
-    (:meth:`MAC.reconstruct` with ``recall_threshold``).
+    (:meth:`MAC.reconstruct` with ``recall_threshold``). ``seed`` seeds the draws of learning.
     """
 
-    n_inputs: int
-    q: int = 20
-    k: int = 20
-    seed: int = 0
-    params: CSAParams = field(default_factory=CSAParams)
-    recall_threshold: float = 0.9
+    familiarity: ClassVar[str] = ("G, the mean over CMs of the best cell's share of the item's active units that it "
+                                  "learned from: 1 when one stored code learned them all, near 0 for a novel item")
 
-    def __post_init__(self) -> None:
-        ck.in_range("recall_threshold", self.recall_threshold, 0.0, 1.0)
-        self.mac = MAC(self.n_inputs, self.q, self.k, params=self.params)
+    def __init__(self, n_inputs: int, q: int = 20, k: int = 20, seed: int = 0, params: CSAParams | None = None,
+                 recall_threshold: float = 0.9, *, backend: str = "numba", device: str | None = None,
+                 dtype: str | None = None) -> None:
+        self._setup(n_inputs, seed=seed, backend=backend, device=device, dtype=dtype)
+        self.n_inputs, self.q, self.k = self.n_units, q, k
+        self.recall_threshold = ck.in_range("recall_threshold", recall_threshold, 0.0, 1.0)
+        self.params = params if params is not None else CSAParams()
+        self.mac = MAC(self.n_inputs, q, k, params=self.params, backend=self.backend, device=self.device,
+                       dtype=self.dtype)
         self.rng = np.random.default_rng(self.seed)
 
-    def store(self, item: np.ndarray, key: Any = None) -> None:
-        self.mac.present(as_pattern("item", item, self.n_inputs)[None], self.rng)
+    def store_many(self, items: Any, keys: Any = None) -> Codes:
+        """Store rows of ``items`` in order (one engine call); the codes they got."""
+        self._open()
+        x = as_patterns("items", items, self.n_units)
+        self._keys([None] * x.shape[0] if keys is None else list(keys), x.shape[0])
+        return self.mac.present(x, self.rng)
 
-    def store_many(self, items: np.ndarray) -> Codes:
-        """Store rows of ``items`` in order (one kernel call); the codes they got."""
-        return self.mac.present(items, self.rng)
+    def _store(self, items: np.ndarray, keys: None) -> None:
+        self.mac.present(items, self.rng)
 
     def code(self, item: np.ndarray) -> np.ndarray:
         """The recognition-mode code (winner per CM) of an item."""
         return self.mac.present(as_pattern("item", item, self.n_inputs)[None], learn=False, recognize=True).cells[0]
 
-    def recall(self, cue: np.ndarray) -> np.ndarray:
-        return self.mac.reconstruct(self.code(cue), self.recall_threshold)[0]
+    def _recall(self, cues: np.ndarray) -> np.ndarray:
+        return self.mac.reconstruct(self.mac.present(cues, learn=False, recognize=True).cells, self.recall_threshold)
 
-    def recognize(self, item: np.ndarray) -> float:
-        item = as_pattern("item", item, self.n_inputs)
-        return float(self.mac.present(item[None], learn=False, recognize=True).familiarity[0])
+    def _recognize(self, items: np.ndarray) -> np.ndarray:
+        return self.mac.present(items, learn=False, recognize=True).familiarity
 
-    def reset(self) -> None:
+    def _reset(self) -> None:
         self.mac.reset()
         self.rng = np.random.default_rng(self.seed)
+
+    def _close(self) -> None:
+        self.mac.close()

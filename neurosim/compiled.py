@@ -10,6 +10,7 @@ produces bit-identical results.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,7 +75,20 @@ class CompiledNetwork:
         return slice(start, start + size)
 
 
+# One compilation per Network object: a Network is frozen, and engines copy what they change, so
+# simulators of the same Network (a memory's frozen read copies, seeds of one model) share it.
+_COMPILED: weakref.WeakKeyDictionary[Network, CompiledNetwork] = weakref.WeakKeyDictionary()
+
+
 def compile_network(net: Network) -> CompiledNetwork:
+    """The engines' view of ``net`` (computed once per Network object, then shared read-only)."""
+    compiled = _COMPILED.get(net)
+    if compiled is None:
+        compiled = _COMPILED[net] = _compile(net)
+    return compiled
+
+
+def _compile(net: Network) -> CompiledNetwork:
     dt = net.dt_ms
     offsets: dict[str, tuple[int, int]] = {}
     start = 0

@@ -1,46 +1,222 @@
-"""The memory protocol every memory model implements, and helpers for binary patterns.
+"""The memory contract every memory model implements, and helpers for binary patterns.
 
-Items are binary numpy arrays (SDRs: dtype bool, one entry per unit) unless a
-model says otherwise. The forgetting-dynamics harness drives any model through
-``store``, ``recall``, ``recognize`` and ``reset``.
+Items are binary patterns: numpy arrays of ``n_units`` entries, bool or 0/1 numbers
+(batches: ``(k, n_units)``). A memory model is a :class:`Memory` (store, recall,
+recognize, forget, reset, close) or, when it cannot recall (one dendritic neuron), a
+:class:`RecognitionMemory` (the same without recall). Each subclass implements the
+batched hooks (``_store``, ``_recall``, ``_recognize``, ``_reset``, ``_close``); this
+module validates every input once, for every model, and states what all share:
+
+- **items and keys**: ``n_keys`` is the key policy. 0: content-addressed, every key
+  must be None; > 0: keyed, ``store`` needs a key, an integer in [0, n_keys), and
+  ``recall`` takes a key as well as a partial item. A wrong or missing key is a
+  ``ValueError`` naming it;
+- **store(item, key=None)** learns the item; ``store_many(items, keys=None)`` learns the
+  rows in order and equals one ``store`` per row;
+- **recall(cue)** returns the stored item the cue retrieves (bool, ``n_units``) from a
+  partial or noisy item (or, keyed, a key); ``recall_many(cues)`` is ``recall`` of each row;
+- **recognize(item)** returns the item's familiarity, a float in [0, 1]. Every model
+  documents what its familiarity measures (:attr:`RecognitionMemory.familiarity`); all
+  share that stored items score above novel ones in expectation (below capacity);
+  ``recognize_many(items)`` is ``recognize`` of each row;
+- **reads never change the memory**: after any number of ``recall`` and ``recognize``
+  calls every later answer, and what every later ``store`` does, is exactly what it
+  would have been without them;
+- **forget(item, key=None)** removes one item on purpose (declared here; each model's
+  mechanism comes with targeted forgetting);
+- **reset()** forgets everything: the memory then behaves exactly as a fresh instance
+  built with the same arguments (the same seed gives the same later results);
+- **close()** releases what the memory holds (simulators, device memory); afterwards every
+  method raises ``ValueError``. A memory is also a context manager that closes on exit;
+- **seed**: an integer >= 0. A model with ``stochastic = True`` draws all its randomness
+  from generators seeded by it (same seed, same results); a deterministic model
+  (``stochastic = False``) gives the same results for every seed;
+- **engine**: ``backend`` (one of the class's ``engines``), ``device`` and ``dtype`` say what
+  runs (:func:`neurosim.backends.resolve` checks the request). float64 engines of one
+  model give equal results; float32 within the tolerance its docstring gives.
+
+Models are built by name through :func:`neurosim.models.create`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
 
 import numpy as np
 
 from neurosim import _checks as ck
+from neurosim import backends
 
 
-@runtime_checkable
-class Memory(Protocol):
-    """What a memory model offers (``key`` is optional: content-addressable models use it)."""
+class RecognitionMemory(ABC):
+    """A memory that stores and recognizes items (the contract in the module docstring, without recall)."""
 
-    def store(self, item: np.ndarray, key: Any = None) -> None:
-        """Learn ``item`` (under ``key`` where the model is addressed by keys)."""
+    engines: ClassVar[tuple[str, ...]] = ("numba", "torch")  # the engines this model runs on
+    stochastic: ClassVar[bool] = True   # False: no randomness, every seed gives the same results
+    familiarity: ClassVar[str] = ""     # what recognize() measures, in one sentence
+    n_keys: int = 0                     # 0: content-addressed; > 0: keyed by integers in [0, n_keys)
 
-    def recall(self, cue: Any) -> np.ndarray:
-        """The stored item the cue retrieves (a key, or a partial/noisy item)."""
+    n_units: int
+    seed: int
+    backend: str
+    device: str
+    dtype: str
+    _closed: bool = False
 
-    def recognize(self, item: np.ndarray) -> float:
-        """Familiarity of ``item`` in [0, 1]."""
+    def _setup(self, n_units: int, *, seed: object, backend: object, device: object, dtype: object,
+               minimum_units: int = 1, n_keys: int = 0) -> None:
+        """Check and set what every memory has: its size, key policy, seed and engine."""
+        self.n_units = ck.count("n_units", n_units, minimum=minimum_units)
+        self.n_keys = ck.count("n_keys", n_keys, minimum=0)
+        self.seed = ck.count("seed", seed, minimum=0)
+        self.backend, self.device, self.dtype = choose_engine(type(self).__name__, self.engines, backend, device,
+                                                              dtype)
+
+    # -- the contract -------------------------------------------------------------------------------
+    def store(self, item: Any, key: Any = None) -> None:
+        """Learn ``item`` (under ``key`` for a keyed memory)."""
+        self._open()
+        self._store(as_patterns("item", item, self.n_units, single=True), self._keys([key]))
+
+    def store_many(self, items: Any, keys: Any = None) -> None:
+        """Learn the rows of ``items`` (k, n_units) in order (keys: one per row for a keyed memory)."""
+        self._open()
+        x = as_patterns("items", items, self.n_units)
+        self._store(x, self._keys([None] * x.shape[0] if keys is None else list(keys), x.shape[0]))
+
+    def recognize(self, item: Any) -> float:
+        """Familiarity of ``item`` in [0, 1] (:attr:`familiarity` says what it measures)."""
+        self._open()
+        return float(self._recognize(as_patterns("item", item, self.n_units, single=True))[0])
+
+    def recognize_many(self, items: Any) -> np.ndarray:
+        """:meth:`recognize` of each row of ``items`` (k, n_units): (k,) floats."""
+        self._open()
+        return np.asarray(self._recognize(as_patterns("items", items, self.n_units)), dtype=np.float64)
+
+    def forget(self, item: Any, key: Any = None) -> None:
+        """Remove ``item`` (stored under ``key``) and nothing else. Declared by the contract; the
+        models' mechanisms come with targeted forgetting."""
+        self._open()
+        raise NotImplementedError(f"{type(self).__name__}.forget: targeted forgetting is not built yet")
 
     def reset(self) -> None:
-        """Forget everything: back to the state after construction."""
+        """Forget everything: afterwards the memory behaves exactly as a fresh instance."""
+        self._open()
+        self._reset()
+
+    def close(self) -> None:
+        """Release what the memory holds; afterwards every method raises (closing twice is allowed)."""
+        if not self._closed:
+            self._close()
+            self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        keys = f", n_keys={self.n_keys}" if self.n_keys else ""
+        return (f"{type(self).__name__}(n_units={getattr(self, 'n_units', '?')}{keys}, "
+                f"backend={getattr(self, 'backend', '?')!r}, device={getattr(self, 'device', '?')!r}, "
+                f"dtype={getattr(self, 'dtype', '?')!r})")
+
+    # -- what a model implements --------------------------------------------------------------------
+    @abstractmethod
+    def _store(self, items: np.ndarray, keys: np.ndarray | None) -> None:
+        """Learn bool rows (k, n_units) in order; ``keys`` (k,) int64 for a keyed memory, else None."""
+
+    @abstractmethod
+    def _recognize(self, items: np.ndarray) -> np.ndarray:
+        """Familiarity of each bool row: (k,) floats in [0, 1]; must not change the memory."""
+
+    @abstractmethod
+    def _reset(self) -> None:
+        """Back to the state of a fresh instance."""
+
+    def _close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (simulators, device tensors)."""
+
+    # -- checks ---------------------------------------------------------------------------------------
+    def _open(self) -> None:
+        if self._closed:
+            raise ValueError(f"{type(self).__name__} is closed: close() released it; create a new one")
+
+    def _keys(self, keys: list, k: int | None = None) -> np.ndarray | None:
+        """The key policy: None for a content-addressed memory, else (k,) int64 keys in [0, n_keys)."""
+        if k is not None and len(keys) != k:
+            ck.fail("keys length", len(keys), f"{k} (one key per item)")
+        if not self.n_keys:
+            for key in keys:
+                if key is not None:
+                    ck.fail("key", key, f"None ({type(self).__name__} is content-addressed: n_keys = 0)")
+            return None
+        return np.array([self._key(key) for key in keys], dtype=np.int64)
+
+    def _key(self, key: object) -> int:
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < self.n_keys:
+            ck.fail("key", key, f"an integer in [0, {self.n_keys - 1}] ({type(self).__name__} is keyed: "
+                                f"n_keys = {self.n_keys})")
+        return int(key)
+
+
+class Memory(RecognitionMemory):
+    """A memory that also recalls (the whole contract in the module docstring)."""
+
+    def recall(self, cue: Any) -> np.ndarray:
+        """The stored item ``cue`` retrieves (bool, n_units): from a partial or noisy item, or, for a
+        keyed memory, from a key."""
+        self._open()
+        if self.n_keys and isinstance(cue, (int, np.integer)) and not isinstance(cue, bool):
+            return np.asarray(self._recall_keys(np.array([self._key(cue)], dtype=np.int64))[0], dtype=bool)
+        return np.asarray(self._recall(as_patterns("cue", cue, self.n_units, single=True))[0], dtype=bool)
+
+    def recall_many(self, cues: Any) -> np.ndarray:
+        """:meth:`recall` of each row of ``cues`` (k, n_units): (k, n_units) bool."""
+        self._open()
+        return np.asarray(self._recall(as_patterns("cues", cues, self.n_units)), dtype=bool)
+
+    @abstractmethod
+    def _recall(self, cues: np.ndarray) -> np.ndarray:
+        """What each bool row (k, n_units) retrieves: (k, n_units) bool; must not change the memory."""
+
+    def _recall_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Keyed memories: the item stored under each key, (k, n_units) bool."""
+        raise NotImplementedError(f"{type(self).__name__} is keyed but does not recall by key")
+
+
+def choose_engine(owner: str, engines: tuple[str, ...], backend: object, device: object, dtype: object
+                  ) -> tuple[str, str, str]:
+    """``(backend, device, dtype)`` for a model that runs on ``engines``: a backend it lacks is refused with
+    the list of those it has (never replaced), then :func:`neurosim.backends.resolve` checks the rest."""
+    if not isinstance(backend, str) or backend not in engines:
+        ck.fail("backend", backend, f"one of {list(engines)} for {owner}")
+    return backends.resolve(backend, device, dtype)
+
+
+def as_patterns(field: str, items: Any, size: int, *, single: bool = False) -> np.ndarray:
+    """Validate binary patterns of ``size`` units as bool rows (k, size): the one check of items, cues
+    and batches. ``single``: exactly one pattern of shape (size,), returned as (1, size)."""
+    a = np.asarray(items)
+    if single:
+        if a.shape != (size,):
+            ck.fail(f"{field} shape", a.shape, f"({size},)")
+        a = a[None]
+    elif a.ndim != 2 or a.shape[1] != size:
+        ck.fail(f"{field} shape", a.shape, f"(k, {size})")
+    if a.dtype != bool:
+        if not np.issubdtype(a.dtype, np.number) or not np.all((a == 0) | (a == 1)):
+            ck.fail(field, a.ravel().tolist()[:8], "binary values (0/1 or bool)")
+        a = a.astype(bool)
+    return a
 
 
 def as_pattern(field: str, item: Any, size: int) -> np.ndarray:
-    """Validate a binary pattern of ``size`` units and return it as a bool array."""
-    a = np.asarray(item)
-    if a.shape != (size,):
-        ck.fail(f"{field} shape", a.shape, f"({size},)")
-    if a.dtype != bool:
-        if not np.issubdtype(a.dtype, np.number) or not np.all((a == 0) | (a == 1)):
-            ck.fail(field, a.tolist()[:8], "binary values (0/1 or bool)")
-        a = a.astype(bool)
-    return a
+    """Validate one binary pattern of ``size`` units and return it as a bool array (size,)."""
+    return as_patterns(field, item, size, single=True)[0]
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> int:

@@ -76,17 +76,16 @@ class Simulator:
     """
 
     def __init__(self, network: Network, backend: str = "numba", seed: int = 0, *,
-                 batch_size: int = 1, dtype: str = "float64", device: str | None = None) -> None:
+                 batch_size: int = 1, dtype: str | None = None, device: str | None = None) -> None:
         if not isinstance(network, Network):
             ck.fail("network", type(network).__name__, "a neurosim.Network")
         ck.count("seed", seed, minimum=0)
         ck.count("batch_size", batch_size)
-        if dtype not in ("float64", "float32"):
-            ck.fail("dtype", dtype, "'float64' or 'float32'")
+        # one check of backend, device and dtype for every engine (a device on a CPU-only engine is refused)
+        self.backend, self.device, self.dtype = backends.resolve(backend, device, dtype)
         self.network = network
         self.seed = seed
         self.batch_size = batch_size
-        self.backend = backend
         self.compiled = net = compile_network(network)
         engine_cls = backends.get(backend)
         if batch_size > 1 and not engine_cls.supports_batch:
@@ -99,7 +98,7 @@ class Simulator:
         traced = [net.offsets[m.population][0] + i for m in self._state_mons for i in m.ids]
         self._traced = np.array(traced, dtype=np.int64)
         self.engine = engine_cls(net, batch_size=batch_size, record=record, traced=self._traced,
-                                 dtype=dtype, device=device)
+                                 dtype=self.dtype, device=self.device)
         self.step = 0
         self._chunks: list[Chunk] = []
         self._chunk_end: list[int] = []  # last tick of each chunk

@@ -421,14 +421,15 @@ class ScheduleSession(Session):
 
     def __init__(self, name: str, *, backend: str = "numba", seed: int = 0, emit: Emit | None = None) -> None:
         from neurosim.experiments.ca3_published import EXPERIMENTS
-        from neurosim.models.ca3 import POPULATIONS, CA3Memory, DictOracle
+        from neurosim.models.ca3 import POPULATIONS, CA3Memory
+        from neurosim.models.ca3_oracle import DictOracle
 
         super().__init__(emit)
         self.name = name
         n, m, self.schedule, self.duration = EXPERIMENTS[name][1]()
         monitors = [StateMonitor(p, tuple(i for q, i in CA3Session.TRACED if q == p))
                     for p in dict.fromkeys(p for p, _ in CA3Session.TRACED)]
-        self.memory = CA3Memory(n, m, backend=backend, seed=seed, monitors=monitors)
+        self.memory = CA3Memory(n, m, backend=backend, seed=seed, plastic_recall=True, monitors=monitors)
         self.oracle = DictOracle()
         names = ("in_cue", "in_content", *POPULATIONS)
         self.populations = {p: self.memory.network.node(p).size for p in names}

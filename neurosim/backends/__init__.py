@@ -1,20 +1,35 @@
-"""Backend registry: engines by name, each imported only when selected.
+"""Backend registry: engines by name with their facts, each imported only when selected.
 
 ``reference`` (numpy, ground truth), ``numba`` (default, fast CPU),
 ``torch`` (CPU/CUDA, batches of trials), ``brian2`` (translation to Brian2).
+The same names select the engine of a memory model (:func:`neurosim.models.create`):
+every fact a request is checked against (the library, the dtypes, whether a device
+can be chosen) is in :data:`_REGISTRY`, and :func:`resolve` is the one check.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+from dataclasses import dataclass
 
-# name -> (library it needs, module, engine class)
-_REGISTRY: dict[str, tuple[str, str, str]] = {
-    "reference": ("numpy", "neurosim.backends.reference", "ReferenceEngine"),
-    "numba": ("numba", "neurosim.backends.numba_engine", "NumbaEngine"),
-    "torch": ("torch", "neurosim.backends.torch_engine", "TorchEngine"),
-    "brian2": ("brian2", "neurosim.backends.brian2_engine", "Brian2Engine"),
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What a backend needs and offers."""
+
+    library: str                # the import it needs
+    module: str                 # where its spiking engine lives
+    engine: str                 # the engine class in that module
+    dtypes: tuple[str, ...]     # floating-point types it computes in (the first is the default)
+    devices: bool               # True: runs on a chosen device (torch: 'cpu', 'cuda', 'cuda:<i>')
+
+
+_REGISTRY: dict[str, BackendInfo] = {
+    "reference": BackendInfo("numpy", "neurosim.backends.reference", "ReferenceEngine", ("float64",), False),
+    "numba": BackendInfo("numba", "neurosim.backends.numba_engine", "NumbaEngine", ("float64",), False),
+    "torch": BackendInfo("torch", "neurosim.backends.torch_engine", "TorchEngine", ("float64", "float32"), True),
+    "brian2": BackendInfo("brian2", "neurosim.backends.brian2_engine", "Brian2Engine", ("float64",), False),
 }
 
 
@@ -22,10 +37,15 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
+def info(name: str) -> BackendInfo:
+    _check(name)
+    return _REGISTRY[name]
+
+
 def is_available(name: str) -> bool:
     """True when the backend's library can be imported (without importing it)."""
     _check(name)
-    return importlib.util.find_spec(_REGISTRY[name][0]) is not None
+    return importlib.util.find_spec(_REGISTRY[name].library) is not None
 
 
 def available() -> list[str]:
@@ -35,13 +55,40 @@ def available() -> list[str]:
 def get(name: str):
     """The engine class of backend ``name`` (imports its library now)."""
     _check(name)
-    lib, module, cls = _REGISTRY[name]
+    entry = _REGISTRY[name]
     if not is_available(name):
-        raise ValueError(f"backend = {name!r} is not available: its library {lib!r} is not installed "
+        raise ValueError(f"backend = {name!r} is not available: its library {entry.library!r} is not installed "
                          f"(available: {available()})")
-    return getattr(importlib.import_module(module), cls)
+    return getattr(importlib.import_module(entry.module), entry.engine)
+
+
+def resolve(name: str, device: str | None = None, dtype: str | None = None) -> tuple[str, str, str]:
+    """Check an engine request and fill in its defaults: ``(backend, device, dtype)``.
+
+    ``dtype`` None is the backend's first dtype (float64). ``device`` is only for backends that
+    run on a chosen device (torch): None there is CUDA when torch sees a GPU, else the CPU; the
+    other backends run on the CPU and refuse any device but None or 'cpu'. Raises ``ValueError``
+    naming the field, the value and what is allowed.
+    """
+    _check(name)
+    entry = _REGISTRY[name]
+    if not is_available(name):
+        raise ValueError(f"backend = {name!r} is not available: its library {entry.library!r} is not installed "
+                         f"(available: {available()})")
+    dtype = entry.dtypes[0] if dtype is None else dtype
+    if dtype not in entry.dtypes:
+        raise ValueError(f"dtype = {dtype!r} is not allowed on backend {name!r}: one of {list(entry.dtypes)}")
+    if not entry.devices:
+        if device not in (None, "cpu"):
+            devices = [n for n, e in _REGISTRY.items() if e.devices]
+            raise ValueError(f"device = {device!r} is not allowed on backend {name!r}: it runs on the CPU only "
+                             f"(None or 'cpu'; devices need backend {' or '.join(map(repr, devices))})")
+        return name, "cpu", dtype
+    from neurosim.backends.devices import torch_device
+
+    return name, str(torch_device(device)), dtype
 
 
 def _check(name: str) -> None:
-    if name not in _REGISTRY:
+    if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(f"backend = {name!r} is not allowed: one of {names()}")

@@ -40,16 +40,14 @@ are equal. The tests allow 3 % on spike counts and require equal first spike tim
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import torch
 
 from neurosim.backends.base import NEVER, Chunk, Engine, External
+from neurosim.backends.devices import DTYPES as _DTYPES
+from neurosim.backends.devices import torch_device
 from neurosim.compiled import CompiledNetwork
 
-_DTYPES = {"float64": torch.float64, "float32": torch.float32}
-_DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 _TABLE_LIMIT = 1 << 23  # precompute per-slot delivery targets (H x S int64) up to this many entries
 
 
@@ -65,22 +63,6 @@ def is_available() -> bool:
     return True
 
 
-def _device(device: str | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    text = str(device)
-    if not _DEVICE.match(text):
-        raise ValueError(f"device = {device!r} is not allowed: 'cpu', 'cuda' or 'cuda:<index>' (or None)")
-    if text.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ValueError(f"device = {device!r} is not allowed: CUDA is not available here; use 'cpu'")
-        index = int(text.split(":")[1]) if ":" in text else 0
-        if index >= torch.cuda.device_count():
-            raise ValueError(f"device = {device!r} is not allowed: "
-                             f"cuda:0 .. cuda:{torch.cuda.device_count() - 1}")
-    return torch.device(text)
-
-
 class TorchEngine(Engine):
     name = "torch"
     supports_batch = True
@@ -92,7 +74,7 @@ class TorchEngine(Engine):
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, (int, np.integer)) \
                 or self.batch_size < 1:
             raise ValueError(f"batch_size = {self.batch_size!r} is not allowed: an integer >= 1")
-        self.dev = _device(self.device)
+        self.dev = torch_device(self.device)
         self.fdt = fdt = _DTYPES[self.dtype]
         dev = self.dev
         B, N, S, H = int(self.batch_size), net.n_neurons, net.n_synapses, net.history

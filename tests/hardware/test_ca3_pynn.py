@@ -21,7 +21,8 @@ from neurosim.hardware.ca3_pynn import (  # noqa: E402
     recalls_from_results,
     run_ca3_on_pynn,
 )
-from neurosim.models.ca3 import CA3Memory, DictOracle  # noqa: E402
+from neurosim.models.ca3 import CA3Memory  # noqa: E402
+from neurosim.models.ca3_oracle import DictOracle  # noqa: E402
 
 EXPERIMENTS = {"functional": functional, "stress": stress, "state_map": state_map}
 _CACHE: dict = {}
@@ -52,7 +53,7 @@ def test_brian2_constants_reproduce_neurosim_spike_for_spike():
     """Past the recalls: every population's spikes equal neurosim's (functional experiment)."""
     n, m, schedule, duration = functional()
     _, spikes = _run("functional", "brian2")
-    memory = CA3Memory(n, m)
+    memory = CA3Memory(n, m, plastic_recall=True)  # the published circuit: STDP always on
     memory.run_schedule(schedule, until_ms=duration)
     for pop, trains in spikes.items():
         t, i = memory.sim.spikes(pop)

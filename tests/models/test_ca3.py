@@ -7,7 +7,8 @@ import pytest
 
 from neurosim import backends
 from neurosim.experiments import ca3_published as pub
-from neurosim.models.ca3 import CA3Memory, DictOracle, Operation
+from neurosim.models.ca3 import CA3Memory, Operation
+from neurosim.models.ca3_oracle import DictOracle
 
 BACKENDS = [b for b in ("numba", "reference", "torch", "brian2") if backends.is_available(b)]
 TABLES = {name: pub.published_table(name) for name in pub.EXPERIMENTS}
@@ -29,7 +30,7 @@ def test_circuit_size_matches_the_paper() -> None:
 def _run(name: str, backend: str) -> tuple[CA3Memory, list, list, float]:
     n, m, schedule, duration = pub.EXPERIMENTS[name][1]()
     kw = {} if backend != "torch" else {}
-    memory = CA3Memory(n, m, backend=backend, **kw)
+    memory = CA3Memory(n, m, backend=backend, plastic_recall=True, **kw)
     recalled = memory.run_schedule(schedule, until_ms=duration)
     return memory, schedule, recalled, duration
 

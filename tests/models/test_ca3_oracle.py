@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from neurosim import backends
-from neurosim.models.ca3 import CA3Memory, agreement, random_operations
+from neurosim.models.ca3 import CA3Memory
+from neurosim.models.ca3_oracle import agreement, random_operations
 
 BACKENDS = [b for b in ("numba", "reference", "torch", "brian2") if backends.is_available(b)]
 N_OPS = {"numba": 2000, "reference": 600, "torch": 300, "brian2": 60}
@@ -36,7 +37,7 @@ def test_gated_memory_agrees_with_oracle_at_n_m_100() -> None:
 def test_published_circuit_agrees_with_single_bit_queries_without_relearning() -> None:
     """The paper's regime (single-bit content queries, as in its stress test): 100%."""
     ops = random_operations(np.random.default_rng(3), 5, 10, 1000, max_query_bits=1, relearn=False)
-    assert _perfect(agreement(CA3Memory(5, 10), ops))
+    assert _perfect(agreement(CA3Memory(5, 10, plastic_recall=True), ops))
 
 
 def test_published_circuit_learns_from_multi_bit_queries() -> None:
@@ -91,11 +92,13 @@ def test_coincidence_rule_forgets_completely(n: int, plastic_recall: bool) -> No
 
 def test_coincidence_rule_keeps_the_published_recalls_and_clears_old_links() -> None:
     from neurosim.experiments import ca3_published as pub
-    from neurosim.models.ca3 import COINCIDENCE_RULE, DictOracle
+    from neurosim.models.ca3 import COINCIDENCE_RULE
+    from neurosim.models.ca3_oracle import DictOracle
 
     for name, (_, make) in pub.EXPERIMENTS.items():
         n, m, schedule, duration = make()
-        got = CA3Memory(n, m, learning_rule=COINCIDENCE_RULE).run_schedule(schedule, until_ms=duration)
+        got = CA3Memory(n, m, plastic_recall=True, learning_rule=COINCIDENCE_RULE).run_schedule(schedule,
+                                                                                   until_ms=duration)
         oracle = DictOracle()
         assert got == [oracle.apply(op) for _, op in schedule], name
     mem = CA3Memory(5, 10, learning_rule=COINCIDENCE_RULE)

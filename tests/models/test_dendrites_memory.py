@@ -8,12 +8,13 @@ import pytest
 
 from neurosim.memory import Memory, jaccard, move_bits, partial_cue, random_patterns
 from neurosim.models import dendrites as d
+from neurosim.models import dendritic_memory as dm
 
 
 def test_a_stored_pattern_makes_its_segment_fire_with_exactly_s_active_synapses() -> None:
     rng = np.random.default_rng(0)
     x = random_patterns(rng, 3, 500, 30)
-    neuron = d.DendriticNeuron(500, 12, 8, seed=1)
+    neuron = dm.DendriticNeuron(500, 12, 8, seed=1)
     for p in x:
         neuron.store(p)
     assert neuron.segments.rows == 3
@@ -28,7 +29,7 @@ def test_a_stored_pattern_makes_its_segment_fire_with_exactly_s_active_synapses(
 
 def test_union_storage_fills_one_segment_before_starting_the_next() -> None:
     rng = np.random.default_rng(1)
-    neuron = d.DendriticNeuron(400, 10, 6, patterns_per_segment=4, seed=2)
+    neuron = dm.DendriticNeuron(400, 10, 6, patterns_per_segment=4, seed=2)
     for p in random_patterns(rng, 9, 400, 20):
         neuron.store(p)
     rows = neuron.segments.rows
@@ -43,7 +44,7 @@ def test_measured_false_positives_of_one_union_segment_agree_with_the_formula() 
     n, a, s, theta, m = 1024, 20, 10, 5, 20
     fired = []
     for _ in range(30):
-        neuron = d.DendriticNeuron(n, s, theta, patterns_per_segment=m, seed=int(rng.integers(1 << 30)))
+        neuron = dm.DendriticNeuron(n, s, theta, patterns_per_segment=m, seed=int(rng.integers(1 << 30)))
         for p in random_patterns(rng, m, n, a):
             neuron.store(p)
         fired.append(neuron.fires(random_patterns(rng, 2000, n, a)))
@@ -57,7 +58,7 @@ def test_measured_false_negatives_agree_with_the_formula() -> None:
     a, s, theta, v = 40, 20, 10, 20
     missed = []
     for _ in range(20):
-        neuron = d.DendriticNeuron(1000, s, theta, seed=int(rng.integers(1 << 30)))
+        neuron = dm.DendriticNeuron(1000, s, theta, seed=int(rng.integers(1 << 30)))
         x = random_patterns(rng, 1, 1000, a)[0]
         neuron.store(x)
         missed.append(~neuron.fires(np.array([move_bits(rng, x, v) for _ in range(1000)])))
@@ -69,7 +70,7 @@ def test_measured_false_negatives_agree_with_the_formula() -> None:
 def test_max_segments_recycles_the_oldest_and_forgets_it() -> None:
     rng = np.random.default_rng(5)
     x = random_patterns(rng, 5, 300, 20)
-    neuron = d.DendriticNeuron(300, 10, 10, max_segments=3, seed=0)
+    neuron = dm.DendriticNeuron(300, 10, 10, max_segments=3, seed=0)
     for p in x:
         neuron.store(p)
     assert neuron.segments.rows == 3
@@ -77,7 +78,7 @@ def test_max_segments_recycles_the_oldest_and_forgets_it() -> None:
 
 
 def test_a_single_neuron_does_not_pretend_to_recall() -> None:
-    neuron = d.DendriticNeuron(100, 5, 3)
+    neuron = dm.DendriticNeuron(100, 5, 3)
     with pytest.raises(TypeError, match="DendriticMemory"):
         neuron.recall(np.zeros(100, dtype=bool))
 
@@ -85,7 +86,7 @@ def test_a_single_neuron_does_not_pretend_to_recall() -> None:
 def test_population_memory_implements_the_protocol_and_recognizes_every_stored_item() -> None:
     rng = np.random.default_rng(6)
     items = random_patterns(rng, 40, 200, 20)
-    mem = d.DendriticMemory(200, 12, 5, steps=2, seed=0)
+    mem = dm.DendriticMemory(200, 12, 5, steps=2, seed=0)
     assert isinstance(mem, Memory)
     for x in items:
         mem.store(x)
@@ -100,7 +101,7 @@ def test_population_memory_completes_half_cues_at_light_load_and_degrades_with_l
     rng = np.random.default_rng(8)
     items = random_patterns(rng, 600, 200, 20)
     cues = np.array([partial_cue(rng, x, 0.5) for x in items[:10]])
-    mem = d.DendriticMemory(200, 12, 5, steps=2, seed=1)
+    mem = dm.DendriticMemory(200, 12, 5, steps=2, seed=1)
     scores = []
     for load in (10, 600):
         mem.reset()
@@ -114,7 +115,7 @@ def test_population_memory_completes_half_cues_at_light_load_and_degrades_with_l
 def test_reset_restarts_the_synapse_draws() -> None:
     rng = np.random.default_rng(9)
     items = random_patterns(rng, 5, 100, 15)
-    mem = d.DendriticMemory(100, 6, 3, seed=4)
+    mem = dm.DendriticMemory(100, 6, 3, seed=4)
     for x in items:
         mem.store(x)
     first = mem.segments.cells[:mem.segments.rows].copy()
@@ -126,12 +127,12 @@ def test_reset_restarts_the_synapse_draws() -> None:
 
 
 @pytest.mark.parametrize(("make", "field"), [
-    (lambda: d.DendriticNeuron(100, 10, 11), "theta"),
-    (lambda: d.DendriticNeuron(100, 0, 1), "s"),
-    (lambda: d.DendriticNeuron(-1, 3, 1), "n"),
-    (lambda: d.DendriticNeuron(100, 5, 3, patterns_per_segment=0), "patterns_per_segment"),
-    (lambda: d.DendriticMemory(100, 5, 3, max_segments=0), "max_segments"),
-    (lambda: d.DendriticMemory(100, 5, 3, steps=0), "steps"),
+    (lambda: dm.DendriticNeuron(100, 10, 11), "theta"),
+    (lambda: dm.DendriticNeuron(100, 0, 1), "s"),
+    (lambda: dm.DendriticNeuron(-1, 3, 1), "n"),
+    (lambda: dm.DendriticNeuron(100, 5, 3, patterns_per_segment=0), "patterns_per_segment"),
+    (lambda: dm.DendriticMemory(100, 5, 3, max_segments=0), "max_segments"),
+    (lambda: dm.DendriticMemory(100, 5, 3, steps=0), "steps"),
 ])
 def test_bad_settings_name_the_field(make, field: str) -> None:
     with pytest.raises(ValueError, match=rf"^{field} ="):
@@ -142,8 +143,8 @@ def test_items_too_small_for_the_segment_are_rejected() -> None:
     item = np.zeros(100, dtype=bool)
     item[:5] = True
     with pytest.raises(ValueError, match="item"):
-        d.DendriticNeuron(100, 6, 3).store(item)
+        dm.DendriticNeuron(100, 6, 3).store(item)
     with pytest.raises(ValueError, match="item"):
-        d.DendriticMemory(100, 5, 3).store(item)
+        dm.DendriticMemory(100, 5, 3).store(item)
     with pytest.raises(ValueError, match="item shape"):
-        d.DendriticMemory(100, 4, 3).store(np.zeros(99, dtype=bool))
+        dm.DendriticMemory(100, 4, 3).store(np.zeros(99, dtype=bool))

@@ -1,0 +1,203 @@
+"""The Hopfield network's and the dense associative memory's torch engine (CPU or CUDA, float64 or float32).
+
+The dynamics of :mod:`neurosim.models.hopfield` with the interface of :mod:`.hopfield_numba`,
+vectorised over the cues of a batch instead of looping over them: ``"async"`` visits the units
+in the same orders as the numba kernels, one unit at a time for every cue at once (a cue that
+has reached its fixed point stays there: no unit flips in a sweep that changes nothing);
+``"sync"`` is one matrix product per sweep. Each cue stops where the numba kernel stops it
+(a sweep without a flip; for ``"sync"`` also a 2-cycle), so its sweep count is the same.
+Weights and patterns live on the device; numpy goes in and out at the interface only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from neurosim.backends.devices import torch_device, torch_dtype
+
+
+class _OnDevice:
+    def __init__(self, device: str, dtype: str) -> None:
+        self.dev = torch_device(device)
+        self.fdt = torch_dtype(dtype)
+
+    def tensor(self, a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(a, dtype=np.float64), device=self.dev).to(self.fdt)
+
+    def out(self, s: torch.Tensor, sweeps: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        return (s > 0).cpu().numpy(), sweeps.cpu().numpy()
+
+
+def _flip(g: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """sign(g), keeping ``s`` where g == 0."""
+    return torch.where(g > 0, 1.0, torch.where(g < 0, -1.0, s)).to(s.dtype)
+
+
+class HopfieldArrays(_OnDevice):
+    """The classical network's integer weights ``j`` (N, N), zero diagonal, and ``diag`` (N,) on the device."""
+
+    def __init__(self, n_units: int, device: str, dtype: str) -> None:
+        super().__init__(device, dtype)
+        self.j = torch.zeros((n_units, n_units), dtype=self.fdt, device=self.dev)
+        self.diag = torch.zeros(n_units, dtype=self.fdt, device=self.dev)
+
+    def add(self, c: np.ndarray) -> None:
+        ct = self.tensor(c)
+        self.j += ct.T @ ct
+        self.diag += (ct * ct).sum(0)
+        self.j.fill_diagonal_(0.0)
+
+    def recall(self, s: np.ndarray, theta_n: float, orders: np.ndarray | None, max_sweeps: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+        st = self.tensor(s)
+        sweeps = torch.zeros(st.shape[0], dtype=torch.int64, device=self.dev)
+        if st.shape[0]:
+            if orders is not None:
+                self._async(st, theta_n, orders, sweeps)
+            else:
+                self._sync(st, theta_n, max_sweeps, sweeps)
+        return self.out(st, sweeps)
+
+    def _async(self, s: torch.Tensor, theta_n: float, orders: np.ndarray, sweeps: torch.Tensor) -> None:
+        h = s @ self.j
+        active = torch.ones(s.shape[0], dtype=torch.bool, device=self.dev)
+        for k in range(orders.shape[0]):
+            changed = torch.zeros_like(active)
+            for i in orders[k].tolist():
+                new = _flip(h[:, i] - theta_n, s[:, i])
+                d = new - s[:, i]
+                changed |= d != 0
+                s[:, i] = new
+                h.addr_(d, self.j[i])  # h += d j[i]: rows that did not flip add exactly 0
+            sweeps[active] = k + 1
+            active &= changed
+            if not bool(active.any()):
+                break
+
+    def _sync(self, s: torch.Tensor, theta_n: float, max_sweeps: int, sweeps: torch.Tensor) -> None:
+        before = torch.full_like(s, float("nan"))
+        done = torch.zeros(s.shape[0], dtype=torch.bool, device=self.dev)
+        for k in range(max_sweeps):
+            new = _flip(s @ self.j - theta_n, s)
+            flips = (new != s).any(1)
+            sweeps[~done] = k + 1
+            move = ~done & flips
+            cycle = (new == before).all(1)
+            before = torch.where(move[:, None], s, before)
+            s.copy_(torch.where(move[:, None], new, s))
+            done |= ~flips | (move & cycle)
+            if bool(done.all()):
+                break
+
+    def quadratic(self, c: np.ndarray) -> np.ndarray:
+        ct = self.tensor(c)
+        return (((ct @ self.j) * ct).sum(1) + (ct * ct) @ self.diag).to(torch.float64).cpu().numpy()
+
+    def weights(self) -> np.ndarray:
+        return self.j.to(torch.float64).cpu().numpy()
+
+
+def _power(x: torch.Tensor, n: int, rectified: bool) -> torch.Tensor:
+    """x^n by repeated products (the numba kernel's arithmetic), 0 for x <= 0 when rectified."""
+    r = torch.ones_like(x)
+    for _ in range(n):
+        r = r * x
+    return torch.where(x <= 0, torch.zeros_like(x), r) if rectified else r
+
+
+class DenseArrays(_OnDevice):
+    """The dense memory's distinct centred patterns ``c`` (P, N) on the device."""
+
+    def __init__(self, n_units: int, device: str, dtype: str) -> None:
+        super().__init__(device, dtype)
+        self.c = torch.zeros((0, n_units), dtype=self.fdt, device=self.dev)
+
+    def append(self, c_new: np.ndarray) -> None:
+        self.c = torch.cat([self.c, self.tensor(c_new)])
+
+    def recall(self, s: np.ndarray, counts: np.ndarray, exponential: bool, degree: int, rectified: bool,
+               beta: float, c_on: float, c_off: float, factors: np.ndarray, orders: np.ndarray | None,
+               max_sweeps: int) -> tuple[np.ndarray, np.ndarray]:
+        st = self.tensor(s)
+        sweeps = torch.zeros(st.shape[0], dtype=torch.int64, device=self.dev)
+        if st.shape[0]:
+            terms = _Terms(self.tensor(counts), exponential, degree, rectified, beta, c_on, c_off,
+                           self.tensor(factors))
+            on = self.c.T > 0  # (N, P): pattern mu is on at unit i
+            if orders is not None:
+                self._async(st, terms, on, orders, sweeps)
+            else:
+                self._sync(st, terms, on, max_sweeps, sweeps)
+        return self.out(st, sweeps)
+
+    def _async(self, s: torch.Tensor, terms: _Terms, on: torch.Tensor, orders: np.ndarray,
+               sweeps: torch.Tensor) -> None:
+        c_t = self.c.T
+        o = s @ self.c.T  # (B, P) overlaps in the integer units
+        t = terms(o)
+        active = torch.ones(s.shape[0], dtype=torch.bool, device=self.dev)
+        for k in range(orders.shape[0]):
+            changed = torch.zeros_like(active)
+            for i in orders[k].tolist():
+                col = on[i]
+                up = torch.where(col, t[0], t[1]).sum(1)    # the unit at +1
+                down = torch.where(col, t[2], t[3]).sum(1)  # the unit at -1
+                new = _flip(torch.where(s[:, i] > 0, up, down), s[:, i])
+                flip = new != s[:, i]
+                s[:, i] = new
+                o.addr_(torch.where(flip, 2.0 * new, torch.zeros_like(new)), c_t[i])
+                t = terms(o)  # rows that did not flip get the same terms again
+                changed |= flip
+            sweeps[active] = k + 1
+            active &= changed
+            if not bool(active.any()):
+                break
+
+    def _sync(self, s: torch.Tensor, terms: _Terms, on: torch.Tensor, max_sweeps: int, sweeps: torch.Tensor) -> None:
+        on_f = on.to(self.fdt)
+        off_f = 1.0 - on_f
+        before = torch.full_like(s, float("nan"))
+        done = torch.zeros(s.shape[0], dtype=torch.bool, device=self.dev)
+        for k in range(max_sweeps):
+            t = terms(s @ self.c.T)
+            up = t[0] @ on_f.T + t[1] @ off_f.T
+            down = t[2] @ on_f.T + t[3] @ off_f.T
+            new = _flip(torch.where(s > 0, up, down), s)
+            flips = (new != s).any(1)
+            sweeps[~done] = k + 1
+            move = ~done & flips
+            cycle = (new == before).all(1)
+            before = torch.where(move[:, None], s, before)
+            s.copy_(torch.where(move[:, None], new, s))
+            done |= ~flips | (move & cycle)
+            if bool(done.all()):
+                break
+
+    def overlaps(self, s: np.ndarray, scale: float) -> np.ndarray:
+        return (self.tensor(s) @ self.c.T / scale).to(torch.float64).cpu().numpy()
+
+    def patterns(self) -> np.ndarray:
+        return self.c.to(torch.float64).cpu().numpy()
+
+
+class _Terms:
+    """What flipping a unit does to each pattern's n_mu F(O_mu) (the numba kernel's ``_dam_terms``): (4, B, P),
+    rows [unit at +1, pattern on there], [+1, off], [-1, on], [-1, off]."""
+
+    def __init__(self, counts: torch.Tensor, exponential: bool, degree: int, rectified: bool, beta: float,
+                 c_on: float, c_off: float, factors: torch.Tensor) -> None:
+        self.counts, self.exponential, self.degree, self.rectified = counts, exponential, degree, rectified
+        self.beta, self.c_on, self.c_off, self.factors = beta, c_on, c_off, factors
+
+    def __call__(self, o: torch.Tensor) -> torch.Tensor:
+        if self.exponential:
+            top = o.max(1, keepdim=True).values
+            w = self.counts * torch.exp(self.beta * (o - top))
+            return w[None] * self.factors[:, None, None]
+        n, rect, deg = self.counts, self.rectified, self.degree
+        f0 = _power(o, deg, rect)
+        return torch.stack([n * (f0 - _power(o - 2.0 * self.c_on, deg, rect)),
+                            n * (f0 - _power(o - 2.0 * self.c_off, deg, rect)),
+                            n * (_power(o + 2.0 * self.c_on, deg, rect) - f0),
+                            n * (_power(o + 2.0 * self.c_off, deg, rect) - f0)])

@@ -1,0 +1,33 @@
+"""torch devices and dtypes by name: the one rule every torch engine and torch model follows."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+_DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
+
+
+def torch_device(device: str | None) -> torch.device:
+    """``None``: CUDA when torch sees a GPU, else the CPU; otherwise 'cpu', 'cuda' or 'cuda:<index>'."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    text = str(device)
+    if not _DEVICE.match(text):
+        raise ValueError(f"device = {device!r} is not allowed: 'cpu', 'cuda' or 'cuda:<index>' (or None)")
+    if text.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device = {device!r} is not allowed: CUDA is not available here; use 'cpu'")
+        index = int(text.split(":")[1]) if ":" in text else 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(f"device = {device!r} is not allowed: "
+                             f"cuda:0 .. cuda:{torch.cuda.device_count() - 1}")
+    return torch.device(text)
+
+
+def torch_dtype(dtype: str) -> torch.dtype:
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype = {dtype!r} is not allowed: one of {list(DTYPES)}")
+    return DTYPES[dtype]
