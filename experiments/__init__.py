@@ -1,6 +1,8 @@
-"""Runnable experiments: each entry names a function ``run(*, backend, seed, out, resume, progress) -> Outcome``.
+"""Runnable experiments: each entry names a function ``run(*, backend, device, seed, out, resume, progress)``.
 
-``neurosim list`` shows them, ``neurosim run NAME`` runs one.
+``neurosim list`` shows them with their engines, ``neurosim run NAME`` runs one. Each experiment
+declares the engines it runs on (the first is its default); :func:`engine` refuses any other with
+their list (never substituting one) and gives what the results file's ``/meta`` records.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+SPIKING = ("numba", "reference", "torch", "brian2")  # every engine of the spiking core, numba first
+MEMORIES = ("numba", "torch")                        # the engines of every registered memory
+TORCH = ("torch",)                                   # gradient-trained torch modules
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -17,6 +23,7 @@ class Experiment:
     summary: str
     module: str
     function: str = "run"
+    engines: tuple[str, ...] = SPIKING  # the engines it runs on, its default first; () = it runs none
 
 
 @dataclass
@@ -46,35 +53,36 @@ REGISTRY: dict[str, Experiment] = {
         Experiment("ca3-noisy", "CA3 memory: cue retrieval from content queries with missing / spurious bits",
                    "neurosim.experiments.ca3_noisy"),
         Experiment("ca3-circuit", "CA3 memory: the circuit diagram, drawn from the model's Network",
-                   "neurosim.experiments.ca3_circuit"),
+                   "neurosim.experiments.ca3_circuit", engines=()),
         Experiment("ca3-auto-capacity", "autoassociative CA3 (PC<->PC STDP, arXiv 2205.04782): recall accuracy "
                    "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
         Experiment("forgetting", "every memory model through recognition, recall, retention, rehearsal and capacity "
-                   "protocols (--full, --scheduler, --workers)", "neurosim.experiments.forgetting"),
+                   "protocols (--full, --scheduler, --workers)", "neurosim.experiments.forgetting", engines=MEMORIES),
         Experiment("dendrites-theory", "active dendrites (Ahmad & Hawkins 2016): Monte-Carlo vs exact error formulas, "
-                   "optimal NMDA threshold sweep", "neurosim.experiments.dendrites_theory"),
+                   "optimal NMDA threshold sweep", "neurosim.experiments.dendrites_theory", engines=("numba",)),
         Experiment("dendrites-neuron", "a dendritic neuron as a recognition memory: errors vs stored patterns, theta, "
-                   "s and n, next to the formulas", "neurosim.experiments.dendrites_neuron"),
+                   "s and n, next to the formulas", "neurosim.experiments.dendrites_neuron", engines=MEMORIES),
         Experiment("dendrites-continual", "active-dendrites network vs MLP and k-WTA on permuted digits (10 tasks, "
                    "shared head): accuracy matrix, ACC, BWT (--full: learning-rate grid)",
-                   "neurosim.experiments.dendrites_continual"),
+                   "neurosim.experiments.dendrites_continual", engines=TORCH),
         Experiment("hlop-continual", "HLOP (Hebbian orthogonal projection) vs fine-tuning, EWC, SVD projection and "
                    "multitask on a spiking MLP: permuted and split digits, ACC, BWT",
-                   "neurosim.experiments.hlop_continual"),
+                   "neurosim.experiments.hlop_continual", engines=TORCH),
         Experiment("hlop-continual-online", "HLOP vs fine-tuning with online (trace-based, no BPTT) training on "
-                   "permuted digits", "neurosim.experiments.hlop_continual", "run_online"),
+                   "permuted digits", "neurosim.experiments.hlop_continual", "run_online", engines=TORCH),
         Experiment("elm-tasks", "ELM, Branch-ELM, LSTM and LIF network on generated spike-digit adding and delayed "
-                   "recall: accuracy vs horizon (--full: more horizons)", "neurosim.experiments.elm_tasks"),
+                   "recall: accuracy vs horizon (--full: more horizons)", "neurosim.experiments.elm_tasks",
+                   engines=TORCH),
         Experiment("elm-sweeps", "ELM on spike-digit adding: accuracy vs memory units and tau_m range, memory traces",
-                   "neurosim.experiments.elm_tasks", "run_sweeps"),
+                   "neurosim.experiments.elm_tasks", "run_sweeps", engines=TORCH),
         Experiment("sparsey-similarity", "Sparsey: input overlap vs code overlap (Spearman) at several loads",
-                   "neurosim.experiments.sparsey_similarity"),
+                   "neurosim.experiments.sparsey_similarity", engines=MEMORIES),
         Experiment("sparsey-capacity", "Sparsey: recognition and recall of N stored inputs from 20%-corrupted cues",
-                   "neurosim.experiments.sparsey_capacity"),
+                   "neurosim.experiments.sparsey_capacity", engines=MEMORIES),
         Experiment("sparsey-digits", "Sparsey: 2-level hierarchy, single-trial learning of scikit-learn digits, "
-                   "k-NN on codes", "neurosim.experiments.sparsey_digits"),
+                   "k-NN on codes", "neurosim.experiments.sparsey_digits", engines=MEMORIES),
         Experiment("sparsey-sequences", "Sparsey: learn sequences, recall the next items through H from the first",
-                   "neurosim.experiments.sparsey_sequences"),
+                   "neurosim.experiments.sparsey_sequences", engines=MEMORIES),
     )
 }
 
@@ -83,6 +91,25 @@ def get(name: str) -> Experiment:
     if name not in REGISTRY:
         raise ValueError(f"experiment = {name!r} is not allowed: one of {sorted(REGISTRY)}")
     return REGISTRY[name]
+
+
+def engine(name: str, backend: str | None = None, device: str | None = None) -> dict[str, str]:
+    """What experiment ``name`` runs on: ``{"backend", "device", "dtype"}``, checked against the engines it
+    declares (``backend`` None: its default) by :func:`neurosim.backends.resolve`; an engine it lacks is a
+    ``ValueError`` listing those it has. Experiments record this dict in their results' ``/meta``."""
+    from neurosim import backends
+
+    engines = get(name).engines
+    if not engines:
+        if backend is not None or device is not None:
+            raise ValueError(f"backend = {backend!r} is not allowed for {name}: it runs no engine (leave out "
+                             f"--backend and --device)")
+        return {"backend": "none", "device": "none", "dtype": "none"}
+    backend = engines[0] if backend is None else backend
+    if backend not in engines:
+        raise ValueError(f"backend = {backend!r} is not allowed for {name}: one of {list(engines)}")
+    backend, device, dtype = backends.resolve(backend, device)
+    return {"backend": backend, "device": device, "dtype": dtype}
 
 
 def options(name: str) -> set[str]:

@@ -22,7 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import prefix_max
 from neurosim.io import ResultsWriter, read_results
 from neurosim.memory import jaccard, partial_cue, random_patterns
@@ -59,24 +59,27 @@ def point_data(seed: int, k_sparsity: int, n_cells: int, active: int, n_max: int
     return patterns, cues
 
 
-def trial(patterns: np.ndarray, cues: np.ndarray, w_inh_nA: float, *, backend: str, seed: int
-          ) -> dict[str, np.ndarray]:
+def trial(patterns: np.ndarray, cues: np.ndarray, w_inh_nA: float, *, backend: str, seed: int,
+          device: str | None = None) -> dict[str, np.ndarray]:
     """Store ``patterns``, recall each from its cue; the same for the Hopfield baseline."""
-    memory = CA3AutoMemory(patterns.shape[1], backend=backend, seed=seed, params=CA3AutoParams(w_inh_nA=w_inh_nA))
-    for p in patterns:
-        memory.store(p)
-    recalled = np.array([memory.recall(c) for c in cues])
+    memory = CA3AutoMemory(patterns.shape[1], backend=backend, seed=seed, params=CA3AutoParams(w_inh_nA=w_inh_nA),
+                           device=device)
+    memory.store_many(patterns)
+    recalled = memory.recall_many(cues)
     hop = hopfield_baseline(patterns, seed).recall_many(cues)
     return {"accuracy": jaccard(recalled, patterns), "perfect": np.all(recalled == patterns, axis=1),
             "hopfield_accuracy": jaccard(hop, patterns), "hopfield_perfect": np.all(hop == patterns, axis=1),
             "recalled_active": np.count_nonzero(recalled, axis=1)}
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3-auto-capacity.h5",
-        resume: bool = False, progress: bool = True, n_cells: int = 100,
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0,
+        out: Path | str = "results/ca3-auto-capacity.h5", resume: bool = False, progress: bool = True,
+        n_cells: int = 100,
         sparsities: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5),
         n_patterns: tuple[int, ...] = (1, 2, 4, 8, 14, 20, 28, 40),
         inhibitions_nA: tuple[float, ...] = (1.5, 9.0), cue_keep: float = 0.5) -> Outcome:
+    eng = engine("ca3-auto-capacity", backend, device)
+    backend = eng["backend"]
     out = Path(out)
     ck.count("n_cells", n_cells, minimum=2)
     ck.in_range("cue_keep", cue_keep, 0.0, 1.0)
@@ -90,12 +93,12 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3
               "seed": seed, "params": {k: v for k, v in vars(CA3AutoParams()).items() if k not in ("rule", "w_inh_nA")}}
     data = {k: point_data(seed, k, n_cells, max(1, round(f * n_cells)), max(n_patterns), cue_keep)
             for k, f in enumerate(sparsities)}
-    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [i for i in range(len(points)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="capacity points", disable=not progress):
             w, f, p = points[i]
             patterns, cues = data[list(sparsities).index(f)]
-            r = trial(patterns[:p], cues[:p], w, backend=backend, seed=seed)
+            r = trial(patterns[:p], cues[:p], w, backend=backend, seed=seed, device=eng["device"])
             writer.write_trial(i, metrics={name: (v.astype(np.float64), "") for name, v in r.items()},
                                attrs={"w_inh_nA": w, "sparsity": f, "n_patterns": p,
                                       "active": int(patterns.sum(axis=1)[0]), "seed": seed})

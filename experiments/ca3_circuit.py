@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from neurosim.connectors import AllToAll, FromList, OneToOne
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.models.ca3 import build_network
 from neurosim.plotting import pyplot, save
 
@@ -81,7 +81,9 @@ def draw(path: Path | str, n: int = 5, m: int = 10) -> Path:
     return save(fig, path)
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3-circuit.h5", resume: bool = False,
-        progress: bool = False) -> Outcome:  # noqa: ARG001
+def run(*, backend: str | None = None, device: str | None = None, seed: int = 0,
+        out: Path | str = "results/ca3-circuit.h5", resume: bool = False, progress: bool = False) -> Outcome:  # noqa: ARG001
+    """Draws the circuit from the model's Network: it runs no engine (``backend`` and ``device`` stay None)."""
+    engine("ca3-circuit", backend, device)
     path = draw(Path(out).with_suffix(".png"))
     return Outcome(title="CA3 circuit diagram", columns=["figure"], rows=[[str(path)]], files=[path])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.io import ResultsWriter
 from neurosim.memory import add_bits, drop_bits
 from neurosim.models.ca3 import CA3Memory, Operation
@@ -26,10 +26,12 @@ from neurosim.plotting import COLORS, pyplot, save
 MEMORIES = ("gated", "published", "ideal")
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3-noisy.h5", resume: bool = False,
-        progress: bool = False, n: int = 50, m: int = 1000, k: int = 5,
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0, out: Path | str = "results/ca3-noisy.h5",
+        resume: bool = False, progress: bool = False, n: int = 50, m: int = 1000, k: int = 5,
         missing: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9),
         spurious: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 32, 64)) -> Outcome:  # noqa: ARG001
+    eng = engine("ca3-noisy", backend, device)
+    backend = eng["backend"]
     rng = np.random.default_rng(seed)
     contents = np.zeros((n, m), dtype=bool)
     for c in range(n):
@@ -51,7 +53,7 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3
             oracle = DictOracle()
             answers[name] = [oracle.apply(op) for op in learn + asks][n:]
         else:
-            mem = CA3Memory(n, m, backend=backend, seed=seed, plastic_recall=name == "published")
+            mem = CA3Memory(n, m, backend=backend, seed=seed, plastic_recall=name == "published", device=eng["device"])
             schedule = [(mem.op_ms * i, op) for i, op in enumerate(learn + asks)]
             answers[name] = mem.run_schedule(schedule)[n:]
     precision = {name: np.zeros(len(conditions)) for name in MEMORIES}
@@ -69,7 +71,7 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/ca3
                for name in MEMORIES}
     metrics["missing_fraction"] = (np.array([c[1] for c in conditions]), "")
     metrics["spurious_bits"] = (np.array([c[2] for c in conditions]), "bits")
-    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}) as writer:
         writer.write_main(metrics=metrics)
         writer.close()
     figure = _plot(conditions, precision, recall, out.with_name(out.stem + "_curves.png"), n, m, k)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.io import ResultsWriter
 from neurosim.models.ca3 import POPULATIONS, CA3Memory, Operation
 from neurosim.models.ca3_oracle import DictOracle
@@ -123,11 +123,13 @@ def _label(op: Operation) -> str:
     return "B" + ",".join(map(str, op.bits))
 
 
-def run_published(name: str, *, backend: str = "numba", seed: int = 0, out: Path | str | None = None,
-                  resume: bool = False, progress: bool = False) -> Outcome:  # noqa: ARG001
+def run_published(name: str, *, backend: str = "numba", device: str | None = None, seed: int = 0,
+                  out: Path | str | None = None, resume: bool = False, progress: bool = False) -> Outcome:  # noqa: ARG001
+    eng = engine(name, backend, device)
+    backend = eng["backend"]
     n, m, schedule, duration = EXPERIMENTS[name][1]()
     out = Path(out or f"results/{name}.h5")
-    memory = CA3Memory(n, m, backend=backend, seed=seed, plastic_recall=True)  # the published circuit
+    memory = CA3Memory(n, m, backend=backend, seed=seed, plastic_recall=True, device=eng["device"])  # as published
     recalled = memory.run_schedule(schedule, until_ms=duration)
     oracle = DictOracle()
     expected = [oracle.apply(op) for _, op in schedule]
@@ -150,7 +152,7 @@ def run_published(name: str, *, backend: str = "numba", seed: int = 0, out: Path
         "published_table_mismatches": (np.array([bad, total]), "cells (differing, total); -1 = table not found"),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}) as writer:
         writer.write_main(spikes=spikes, metrics=metrics,
                           attrs={"recalls_correct": int(sum(ok)), "recalls": len(ok)})
         writer.close()

@@ -16,7 +16,7 @@ import numpy as np
 
 from neurosim import Simulator, StateMonitor, WeightMonitor
 from neurosim.bench import core_network
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.io import save_simulation
 from neurosim.network import Network
 from neurosim.plotting import raster, weight_evolution
@@ -29,12 +29,14 @@ def network(n: int = 1000) -> Network:
                    projections=base.projections, monitors=monitors)
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/demo.h5", resume: bool = False,  # noqa: ARG001
-        progress: bool = True, n: int = 1000, duration_ms: float = 2000.0) -> Outcome:
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0, out: Path | str = "results/demo.h5",
+        resume: bool = False, progress: bool = True, n: int = 1000, duration_ms: float = 2000.0) -> Outcome:  # noqa: ARG001
+    eng = engine("core-demo", backend, device)
+    backend = eng["backend"]
     out = Path(out)
     net = network(n)
     t0 = time.perf_counter()
-    sim = Simulator(net, backend=backend, seed=seed)
+    sim = Simulator(net, backend=backend, seed=seed, device=eng["device"])
     sim.run(duration_ms, progress=progress)
     wall = time.perf_counter() - t0
     times, w = sim.weight_history("ee")

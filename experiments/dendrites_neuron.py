@@ -23,7 +23,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import rng_for
 from neurosim.io import ResultsWriter, read_results
 from neurosim.memory import move_bits, random_patterns
@@ -49,13 +49,14 @@ def points() -> list[dict]:
     return out
 
 
-def measure(p: dict, reps: int, n_probe: int, rng: np.random.Generator) -> np.ndarray:
+def measure(p: dict, reps: int, n_probe: int, rng: np.random.Generator, backend: str = "numba",
+            device: str | None = None) -> np.ndarray:
     """Best-segment active synapses, (reps, n_probe): random probes (v < 0) or stored patterns with v cells
     replaced by noise."""
     out = np.zeros((reps, n_probe), dtype=np.int64)
     for r in range(reps):
         neuron = dm.DendriticNeuron(p["n"], p["s"], theta=1, patterns_per_segment=p["per_segment"],
-                                   seed=int(rng.integers(2**31)))
+                                    seed=int(rng.integers(2**31)), backend=backend, device=device)
         stored = random_patterns(rng, p["m"], p["n"], p["a"])
         for x in stored:
             neuron.store(x)
@@ -67,17 +68,19 @@ def measure(p: dict, reps: int, n_probe: int, rng: np.random.Generator) -> np.nd
     return out
 
 
-def run(*, backend: str = "numpy", seed: int = 0, out: Path | str = "results/dendrites-neuron.h5",
-        resume: bool = False, progress: bool = True, reps: int = 40, n_probe: int = 2500) -> Outcome:
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0,
+        out: Path | str = "results/dendrites-neuron.h5", resume: bool = False, progress: bool = True, reps: int = 40,
+        n_probe: int = 2500) -> Outcome:
+    eng = engine("dendrites-neuron", backend, device)
     out = Path(out)
     ck.count("reps", reps)
     ck.count("n_probe", n_probe)
     pts = points()
     config = {"experiment": "dendrites-neuron", "seed": seed, "reps": reps, "n_probe": n_probe, "points": pts}
-    with ResultsWriter(out, config=config, meta={"backend": "numpy", "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [i for i in range(len(pts)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="neuron points", disable=not progress):
-            counts = measure(pts[i], reps, n_probe, rng_for(seed, i))
+            counts = measure(pts[i], reps, n_probe, rng_for(seed, i), eng["backend"], eng["device"])
             writer.write_trial(i, metrics={"active_synapses": (counts, "synapses")}, attrs=pts[i])
     res = read_results(out)
     counts = [res.trials[i].metrics["active_synapses"][0] for i in range(len(pts))]

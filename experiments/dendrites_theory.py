@@ -26,7 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import rng_for
 from neurosim.io import ResultsWriter, read_results
 from neurosim.models import dendrites as d
@@ -68,9 +68,10 @@ def sweep(ns: tuple[int, ...]) -> np.ndarray:
     return np.array(out)
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/dendrites-theory.h5",
-        resume: bool = False, progress: bool = True, min_trials: int = 1_000_000,
-        max_trials: int = 4_000_000) -> Outcome:
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0,
+        out: Path | str = "results/dendrites-theory.h5", resume: bool = False, progress: bool = True,
+        min_trials: int = 1_000_000, max_trials: int = 4_000_000) -> Outcome:
+    eng = engine("dendrites-theory", backend, device)  # the Monte-Carlo kernels are numba's
     out = Path(out)
     ck.count("min_trials", min_trials)
     ck.count("max_trials", max_trials, minimum=min_trials)
@@ -78,7 +79,7 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/den
     config = {"experiment": "dendrites-theory", "seed": seed, "min_trials": min_trials, "max_trials": max_trials,
               "checks": [[k, label, list(args)] for k, label, args in rows], "sparsities": list(SPARSITIES),
               "synapses": list(SYNAPSES), "thetas": list(THETAS), "grids": {k: list(v) for k, v in GRIDS.items()}}
-    with ResultsWriter(out, config=config, meta={"backend": "numba", "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         if 0 not in writer.finished_trials:
             metrics = {}
             for name, ns in GRIDS.items():

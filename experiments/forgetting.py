@@ -1,9 +1,11 @@
 """Recall and forgetting dynamics: every memory model through the same protocols (REFERENCES section 6).
 
-A model joins by implementing :class:`neurosim.memory.Memory` and an entry in :data:`MODELS`
-(a factory ``(n_units, seed, sparsity, backend) -> Memory``). The harness only calls
-``store``, ``recall``, ``recognize`` and ``reset``; keyed memories (the CA3 content-addressable
-memory) store item ``i`` under key ``i mod n_keys``, so they forget by overwriting.
+Every memory of the registry (:mod:`neurosim.models.registry`) takes part, built by
+:func:`neurosim.models.create` with its defaults for the sparsity asked for, on the engine asked
+for (``backend``, ``device``). The harness only calls the memory contract (:mod:`neurosim.memory`):
+``store``, ``recall`` and ``recognize``; keyed memories (``n_keys`` > 0: the CA3
+content-addressable memory) store item ``i`` under key ``i mod n_keys``, so they forget by
+overwriting.
 
 Items are random binary patterns of ``n_units`` with exactly ``round(sparsity n_units)`` units
 on. Two protocols, each one task per (model, condition), repeated ``n_reps`` times inside the
@@ -46,7 +48,6 @@ run resumes with ``resume=True``. The HDF5 file holds one trial group per (model
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,10 +55,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import rng_for
 from neurosim.io import ResultsWriter, read_results
 from neurosim.memory import Memory, jaccard, move_bits, partial_cue, random_patterns
+from neurosim.models import registry
 from neurosim.parallel import run_tasks
 
 SCHEDULES = ("none", "uniform", "exponential", "power")
@@ -79,90 +81,17 @@ def full_steps(cap: int) -> tuple[int, ...]:
 # -- the models ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """How the harness builds a model and how far it drives it."""
-
-    make: Callable[[int, int, float, str], Memory]  # (n_units, seed, sparsity, backend)
-    summary: str
-    cap_quick: int      # most interfering / stored items in the quick run
-    cap_full: int       # ... and with full=True
-    n_keys: int = 0     # > 0: keyed memory, item i stored under key i % n_keys
+# how far the harness drives each registered memory: most interfering / stored items (quick run, full run)
+CAPS: dict[str, tuple[int, int]] = {"hopfield": (1000, 10000), "dam-poly": (1000, 10000), "dam-exp": (1000, 10000),
+                                    "sparsey": (1000, 10000), "dendrites": (1000, 10000), "ca3": (200, 1000),
+                                    "ca3-auto": (100, 500)}
+MODELS = tuple(registry.names())  # every registered memory (a test checks that CAPS covers them)
 
 
-HOPFIELD_THRESHOLD = 0.9  # x the model's "auto" threshold (see _hopfield)
-
-
-def _hopfield(n: int, seed: int, f: float, backend: str) -> Memory:
-    """The threshold is 0.9 of the on/off-field midpoint (``auto_threshold``): at the midpoint itself a
-    half-item fragment sits on the edge at low activity (its cue units lose their self-coupling and
-    fall below it), so recall from fragments of one stored item at f = 0.05, N = 200 failed (Jaccard 0.67,
-    3 seeds) while 10 items succeeded; at 0.9 recall falls monotonically with load (1.00 up to 10 items,
-    0.95 at 20, 0.67 at 30) and is unchanged within 0.1 at f = 0.1 and 0.2."""
-    from neurosim.models.hopfield import Hopfield, auto_threshold
-
-    return Hopfield(n, activity=f, threshold=HOPFIELD_THRESHOLD * auto_threshold(f), seed=seed)
-
-
-def _dam_poly(n: int, seed: int, f: float, backend: str) -> Memory:
-    from neurosim.models.hopfield import DenseAssociativeMemory
-
-    return DenseAssociativeMemory(n, interaction="polynomial", degree=3, activity=f, seed=seed)
-
-
-def _dam_exp(n: int, seed: int, f: float, backend: str) -> Memory:
-    from neurosim.models.hopfield import DenseAssociativeMemory
-
-    return DenseAssociativeMemory(n, interaction="exponential", activity=f, seed=seed)
-
-
-def _sparsey(n: int, seed: int, f: float, backend: str) -> Memory:
-    from neurosim.models.sparsey import SparseyMemory
-
-    return SparseyMemory(n, q=20, k=20, seed=seed)
-
-
-CA3_KEYS = 50
-
-
-def _ca3(n: int, seed: int, f: float, backend: str) -> Memory:
-    from neurosim.models.ca3 import CA3Memory
-
-    return CA3Memory(CA3_KEYS, n, backend=backend, seed=seed, plastic_recall=False)
-
-
-def _ca3_auto(n: int, seed: int, f: float, backend: str) -> Memory:
-    from neurosim.models.ca3_auto import CA3AutoMemory
-
-    return CA3AutoMemory(n, backend=backend, seed=seed)
-
-
-DENDRITES = {"s": 12, "theta": 5, "max_segments": 64, "steps": 2}
-
-
-def _dendrites(n: int, seed: int, f: float, backend: str) -> Memory:
-    """At 20 active units, s = 12 of the item's other 19 per segment and theta = 5 complete random halves
-    (9-10 units: about 5.7 expected active synapses) in two steps; 64 segments per unit, oldest recycled,
-    give the memory its forgetting (HTM's segment limit). Sparser items (fewer than s + 1 active units)
-    get s = active - 1 and theta scaled by the same 5 / 12."""
-    from neurosim.models.dendritic_memory import DendriticMemory
-
-    s = min(DENDRITES["s"], max(1, round(f * n)) - 1)
-    theta = max(1, round(DENDRITES["theta"] * s / DENDRITES["s"]))
-    return DendriticMemory(n, s, theta, max_segments=DENDRITES["max_segments"], steps=DENDRITES["steps"], seed=seed)
-
-
-MODELS: dict[str, ModelSpec] = {
-    "hopfield": ModelSpec(_hopfield, "classical Hopfield network, covariance rule, sparse threshold", 1000, 10000),
-    "dam-poly": ModelSpec(_dam_poly, "dense associative memory, F(x) = x^3 (Krotov & Hopfield 2016)", 1000, 10000),
-    "dam-exp": ModelSpec(_dam_exp, "dense associative memory, F(x) = exp(x) (Demircigil et al. 2017)", 1000, 10000),
-    "sparsey": ModelSpec(_sparsey, "Sparsey MAC, 20 x 20 cells, single-trial learning", 1000, 10000),
-    "dendrites": ModelSpec(_dendrites, "dendritic autoassociative memory: a neuron per unit, segments of s = 12, "
-                           "theta = 5, <= 64 segments each", 1000, 10000),
-    "ca3": ModelSpec(_ca3, f"spiking CA3 content-addressable memory, {CA3_KEYS} cues (keyed)", 200, 1000,
-                     n_keys=CA3_KEYS),
-    "ca3-auto": ModelSpec(_ca3_auto, "spiking autoassociative CA3 (PC<->PC STDP)", 100, 500),
-}
+def make_model(task: Task, rep: int) -> Memory:
+    """The task's memory for one repetition, from the registry (its defaults for the task's sparsity)."""
+    return registry.create(task.model, n_units=task.n_units, sparsity=task.sparsity, backend=task.backend,
+                           device=task.device, seed=task.seed + rep)
 
 
 # -- one task ----------------------------------------------------------------------------------------
@@ -187,6 +116,7 @@ class Task:
     alpha: float
     n_probe: int
     backend: str
+    device: str | None = None
 
     @property
     def condition(self) -> str:
@@ -195,24 +125,23 @@ class Task:
 
 def run_task(task: Task) -> dict[str, np.ndarray]:
     """All repetitions of one task: arrays (rep, ...) keyed by measure."""
-    spec = MODELS[task.model]
     reps = []
     for rep in range(task.n_reps):
-        memory = spec.make(task.n_units, task.seed + rep, task.sparsity, task.backend)
-        fn = _retention if task.protocol == "retention" else _capacity
-        reps.append(fn(memory, spec, task, rep))
+        with make_model(task, rep) as memory:
+            fn = _retention if task.protocol == "retention" else _capacity
+            reps.append(fn(memory, task, rep))
     return {k: np.stack([r[k] for r in reps]) for k in reps[0]}
 
 
-def _key(spec: ModelSpec, i: int) -> int | None:
-    return i % spec.n_keys if spec.n_keys else None
+def _key(memory: Memory, i: int) -> int | None:
+    return i % memory.n_keys if memory.n_keys else None
 
 
 def _active(task: Task) -> int:
     return max(1, round(task.sparsity * task.n_units))
 
 
-def _retention(memory: Memory, spec: ModelSpec, task: Task, rep: int) -> dict[str, np.ndarray]:
+def _retention(memory: Memory, task: Task, rep: int) -> dict[str, np.ndarray]:
     n, n_study, active = task.n_units, task.n_study, _active(task)
     # items, foils and cues depend on (seed, rep) only: every model and schedule sees the same ones
     item_rng, foil_rng, cue_rng, order_rng = (rng_for(task.seed, 1, rep, j) for j in range(4))
@@ -228,7 +157,7 @@ def _retention(memory: Memory, spec: ModelSpec, task: Task, rep: int) -> dict[st
             "noisy": np.array([move_bits(cue_rng, x, moved) for x in study])}
     exposures = np.where(np.arange(n_study) < n_study // 2, 1, 3)
     for i in order_rng.permutation(np.repeat(np.arange(n_study), exposures)):
-        memory.store(study[i], _key(spec, int(i)))
+        memory.store(study[i], _key(memory, int(i)))
     n_ck = len(task.steps)
     out = {f"afc_{f}": np.full((n_ck, n_study), np.nan) for f in FOILS}
     out |= {f"recall_{c}": np.full((n_ck, n_study), np.nan) for c in CUES}
@@ -238,11 +167,11 @@ def _retention(memory: Memory, spec: ModelSpec, task: Task, rep: int) -> dict[st
     t, at_chance = 0, 0
     for c, step in enumerate(task.steps):
         while t < step:
-            memory.store(interference[t], _key(spec, n_study + t))
+            memory.store(interference[t], _key(memory, n_study + t))
             t += 1
             if task.schedule != "none" and t % task.rehearse_every == 0:
                 i = _rehearse(choice_rng, task, t - last_seen)
-                memory.store(study[i], _key(spec, i))
+                memory.store(study[i], _key(memory, i))
                 last_seen[i] = t
                 rehearsals[i] += 1
         fam = np.array([memory.recognize(x) for x in study])
@@ -280,7 +209,7 @@ def _rehearse(rng: np.random.Generator, task: Task, dt: np.ndarray) -> int:
     return int(rng.choice(dt.size, p=p / p.sum()))
 
 
-def _capacity(memory: Memory, spec: ModelSpec, task: Task, rep: int) -> dict[str, np.ndarray]:
+def _capacity(memory: Memory, task: Task, rep: int) -> dict[str, np.ndarray]:
     n, active = task.n_units, _active(task)
     item_rng, cue_rng, probe_rng = (rng_for(task.seed, 3, rep, round(task.sparsity * 1000), j) for j in range(3))
     items = random_patterns(item_rng, max(task.steps), n, active)
@@ -290,7 +219,7 @@ def _capacity(memory: Memory, spec: ModelSpec, task: Task, rep: int) -> dict[str
     stored = 0
     for c, p in enumerate(task.steps):
         while stored < p:
-            memory.store(items[stored], _key(spec, stored))
+            memory.store(items[stored], _key(memory, stored))
             stored += 1
         probe = np.sort(probe_rng.choice(p, size=min(p, task.n_probe), replace=False))
         recalled = np.array([memory.recall(x) for x in cues[probe]])
@@ -306,12 +235,13 @@ def _capacity(memory: Memory, spec: ModelSpec, task: Task, rep: int) -> dict[str
 
 def tasks(*, models: tuple[str, ...], full: bool, seed: int, n_reps: int, n_units: int, sparsity: float,
           sparsities: tuple[float, ...], n_study: int, rehearse_every: int, tau: float, alpha: float,
-          n_probe: int, backend: str, max_items: int | None = None) -> list[Task]:
+          n_probe: int, backend: str, device: str | None = None, max_items: int | None = None) -> list[Task]:
     out = []
     common = {"seed": seed, "n_reps": n_reps, "n_units": n_units, "n_study": n_study,
-              "rehearse_every": rehearse_every, "tau": tau, "alpha": alpha, "n_probe": n_probe, "backend": backend}
+              "rehearse_every": rehearse_every, "tau": tau, "alpha": alpha, "n_probe": n_probe, "backend": backend,
+              "device": device}
     for m in models:
-        cap = MODELS[m].cap_full if full else MODELS[m].cap_quick
+        cap = CAPS[m][1] if full else CAPS[m][0]
         cap = min(cap, max_items) if max_items is not None else cap
         steps = full_steps(cap) if full else tuple(s for s in QUICK_STEPS if s <= cap)
         for s in SCHEDULES:
@@ -322,8 +252,9 @@ def tasks(*, models: tuple[str, ...], full: bool, seed: int, n_reps: int, n_unit
     return out
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/forgetting.h5", resume: bool = False,
-        progress: bool = True, full: bool = False, scheduler: str | None = None, workers: int | None = None,
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0, out: Path | str = "results/forgetting.h5",
+        resume: bool = False, progress: bool = True, full: bool = False, scheduler: str | None = None,
+        workers: int | None = None,
         models: tuple[str, ...] = tuple(MODELS), n_units: int = 200, sparsity: float = 0.1,
         sparsities: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5), n_reps: int | None = None, n_study: int = 10,
         rehearse_every: int = 4, tau: float = 10.0, alpha: float = 1.0, n_probe: int = 20,
@@ -336,6 +267,7 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/for
             ck.fail("models", m, f"names from {sorted(MODELS)}")
     if not models:
         ck.fail("models", models, "at least one model")
+    eng = engine("forgetting", backend, device)  # every registered memory runs on the harness's engines
     ck.count("n_units", n_units, minimum=4)
     for f in (sparsity, *sparsities):
         ck.in_range("sparsity", f, 1.0 / n_units, 1.0)
@@ -349,14 +281,14 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/for
         ck.count("max_items", max_items)
     todo_all = tasks(models=tuple(models), full=full, seed=seed, n_reps=n_reps, n_units=n_units, sparsity=sparsity,
                      sparsities=tuple(sparsities), n_study=n_study, rehearse_every=rehearse_every, tau=tau,
-                     alpha=alpha, n_probe=n_probe, backend=backend, max_items=max_items)
+                     alpha=alpha, n_probe=n_probe, backend=eng["backend"], device=eng["device"], max_items=max_items)
     config = {"experiment": "forgetting", "full": full, "models": list(models), "n_units": n_units,
               "sparsity": sparsity, "sparsities": list(sparsities), "n_reps": n_reps, "n_study": n_study,
               "rehearse_every": rehearse_every, "tau": tau, "alpha": alpha, "n_probe": n_probe, "seed": seed,
               "max_items": max_items,
               "tasks": [{k: v for k, v in asdict(t).items() if k in ("model", "protocol", "schedule", "sparsity",
                                                                       "steps")} for t in todo_all]}
-    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [t for t in todo_all if t.index not in writer.finished_trials]
         bar = tqdm(total=len(todo), desc="forgetting tasks", disable=not progress)
         for t, result in run_tasks(run_task, todo, workers=workers, scheduler=scheduler):

@@ -28,7 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import rng_for
 from neurosim.io import ResultsWriter, read_results
 from neurosim.memory import jaccard, move_bits, random_patterns
@@ -47,9 +47,9 @@ def point_data(seed: int, s: int, n_inputs: int, active: int, n_max: int, corrup
 
 
 def trial(items: np.ndarray, cues: np.ndarray, novel: np.ndarray, q: int, k: int, threshold: float,
-          rng: np.random.Generator) -> dict[str, np.ndarray]:
+          rng: np.random.Generator, backend: str = "numba", device: str | None = None) -> dict[str, np.ndarray]:
     """Learn ``items``; recall and recognize them from ``cues``, against ``novel`` foils."""
-    mac = MAC(items.shape[1], q, k, params=CSAParams())
+    mac = MAC(items.shape[1], q, k, params=CSAParams(), backend=backend, device=device)
     learned = mac.present(items, rng).cells
     cue = mac.present(cues, learn=False, recognize=True)
     g_novel = mac.present(novel, learn=False, recognize=True).familiarity
@@ -61,11 +61,14 @@ def trial(items: np.ndarray, cues: np.ndarray, novel: np.ndarray, q: int, k: int
             "recalled_active": np.count_nonzero(recalled, axis=1).astype(np.float64)}
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/sparsey-capacity.h5",
-        resume: bool = False, progress: bool = True, n_inputs: int = 784,
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0,
+        out: Path | str = "results/sparsey-capacity.h5", resume: bool = False, progress: bool = True,
+        n_inputs: int = 784,
         sizes: tuple[tuple[int, int], ...] = ((20, 20), (20, 40), (40, 20)), actives: tuple[int, ...] = (20, 40),
         n_items: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000, 2000), corruption: float = 0.2,
         recall_threshold: float = 0.9) -> Outcome:
+    eng = engine("sparsey-capacity", backend, device)
+    backend = eng["backend"]
     out = Path(out)
     ck.count("n_inputs", n_inputs, minimum=2)
     ck.in_range("corruption", corruption, 0.0, 1.0)
@@ -90,13 +93,13 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/spa
               "actives": list(actives), "n_items": list(n_items), "corruption": corruption,
               "recall_threshold": recall_threshold, "seed": seed, "params": vars(CSAParams())}
     data = {a: point_data(seed, s, n_inputs, a, max(n_items), corruption) for s, a in enumerate(actives)}
-    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [i for i in range(len(points)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="capacity points", disable=not progress):
             q, k, a, n = points[i]
             items, cues, novel = (d[:n] for d in data[a])
             learn_rng = rng_for(seed, 1, sizes.index((q, k)), list(actives).index(a))
-            r = trial(items, cues, novel, q, k, recall_threshold, learn_rng)
+            r = trial(items, cues, novel, q, k, recall_threshold, learn_rng, backend, eng["device"])
             writer.write_trial(i, metrics={name: (v, "") for name, v in r.items()},
                                attrs={"q": q, "k": k, "active": a, "n_items": n, "seed": seed})
     res = read_results(out)

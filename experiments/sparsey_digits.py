@@ -66,7 +66,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.io import ResultsWriter, read_results
 from neurosim.models.sparsey import CSAParams, code_bits
 from neurosim.models.sparsey_hierarchy import Hierarchy, Level
@@ -159,16 +159,18 @@ def familiarity(h: Hierarchy, images: np.ndarray) -> tuple[list[np.ndarray], lis
     return codes, gs
 
 
-def build(image_shape: tuple[int, int], levels, params: CSAParams) -> Hierarchy:
-    return Hierarchy(image_shape, tuple(Level(*lv) for lv in levels), params=params)
+def build(image_shape: tuple[int, int], levels, params: CSAParams, backend: str = "numba",
+          device: str | None = None) -> Hierarchy:
+    return Hierarchy(image_shape, tuple(Level(*lv) for lv in levels), params=params, backend=backend, device=device)
 
 
 def trial(images: np.ndarray, labels: np.ndarray, train: np.ndarray, test: np.ndarray, levels,
-          params: CSAParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
+          params: CSAParams, rng: np.random.Generator, backend: str = "numba", device: str | None = None
+          ) -> dict[str, np.ndarray]:
     """Learn ``train`` (dataset indices, in order) single-trial; classify ``test`` by code overlap."""
     from sklearn.neighbors import KNeighborsClassifier
 
-    h = build(images.shape[1:], levels, params)
+    h = build(images.shape[1:], levels, params, backend, device)
     t0 = time.perf_counter()
     h.present(images[train], rng)
     learn_s = time.perf_counter() - t0
@@ -228,13 +230,15 @@ def _check(per_class, levels, upsample, threshold, test_fraction, test_per_class
             ck.count(f"levels[{i}].{name}", v)
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/sparsey-digits.h5",
-        resume: bool = False, progress: bool = True, per_class: tuple[int | None, ...] = (10, 25, 50, 100, None),
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0,
+        out: Path | str = "results/sparsey-digits.h5", resume: bool = False, progress: bool = True,
+        per_class: tuple[int | None, ...] = (10, 25, 50, 100, None),
         levels: tuple[tuple[int, int, int, int, int], ...] = DEFAULT_LEVELS, upsample: int = 3,
         threshold: float = 8.0, sigmoid_center: float = 0.995, sigmoid_width: float = 0.002, g_low: float = 0.1,
         test_fraction: float = 0.3, test_per_class: int | None = None, validation: bool = False,
         n_examples: int = 10) -> Outcome:
-    """``backend`` is recorded only: Sparsey runs on its numba kernel."""
+    """``backend`` and ``device``: the hierarchy's engine (numba or torch)."""
+    eng = engine("sparsey-digits", backend, device)
     out = Path(out)
     _check(per_class, levels, upsample, threshold, test_fraction, test_per_class, n_examples, seed)
     levels = tuple(tuple(int(v) for v in lv) for lv in levels)
@@ -248,14 +252,16 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/spa
               "upsample": upsample, "threshold": threshold, "test_fraction": test_fraction,
               "test_per_class": test_per_class, "validation": validation, "n_examples": n_examples, "seed": seed,
               "params": vars(params)}
-    Hierarchy((2, 2), (Level(2, 2, 2, 2),)).present(np.ones((1, 2, 2), bool), np.random.default_rng(0))  # compile
-    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}, resume=resume) as writer:
+    build((2, 2), ((2, 2, 2, 2, 1),), params, eng["backend"], eng["device"]).present(
+        np.ones((1, 2, 2), bool), np.random.default_rng(0))  # compile (numba) outside the timed trials
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         writer.write_main(metrics={"test_index": (test, ""), "test_labels": (labels[test], "")})
         todo = [i for i in range(len(per_class)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="training sizes", disable=not progress):
             chosen = first_per_class(order, labels, per_class[i])
             r = trial(images, labels, chosen, test, levels, params,
-                      np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, i))))
+                      np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, i))), eng["backend"],
+                      eng["device"])
             units = {"learn_s": "s", "images_per_s": "1/s"}
             writer.write_trial(i, metrics={name: (v, units.get(name, "")) for name, v in r.items()},
                                attrs={"per_class": -1 if per_class[i] is None else per_class[i],

@@ -86,7 +86,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import prefix_max
 from neurosim.io import ResultsWriter, read_results
 from neurosim.memory import jaccard, random_patterns
@@ -150,12 +150,13 @@ def ambiguous(seqs: np.ndarray, cue: int) -> np.ndarray:
 
 
 def trial(data: list[tuple[np.ndarray, np.ndarray]], n: int, seeds: list[np.random.SeedSequence], *, q: int, k: int,
-          params: CSAParams, cue_lengths: tuple[int, ...], threshold: float) -> dict[str, np.ndarray]:
+          params: CSAParams, cue_lengths: tuple[int, ...], threshold: float, backend: str = "numba",
+          device: str | None = None) -> dict[str, np.ndarray]:
     """One grid point: per repeat a fresh MAC learns the first ``n`` sequences, then recalls each from every cue."""
     out: dict[str, list] = {}
     for (pool, all_seqs), ss in zip(data, seeds, strict=True):
         seqs = all_seqs[:n]
-        mac = MAC(pool.shape[1], q, k, params=params, horizontal=True)
+        mac = MAC(pool.shape[1], q, k, params=params, horizontal=True, backend=backend, device=device)
         learned = learn(mac, pool, seqs, np.random.default_rng(ss))
         out.setdefault("u_fraction", []).append(mac.weight_fraction())
         out.setdefault("h_fraction", []).append(float(mac.h.mean()))
@@ -174,13 +175,15 @@ def trial(data: list[tuple[np.ndarray, np.ndarray]], n: int, seeds: list[np.rand
     return {name: np.asarray(v, dtype=np.float64) for name, v in out.items()}
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/sparsey-sequences.h5",
-        resume: bool = False, progress: bool = True, conditions: tuple[str, ...] = CONDITIONS,
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0,
+        out: Path | str = "results/sparsey-sequences.h5", resume: bool = False, progress: bool = True,
+        conditions: tuple[str, ...] = CONDITIONS,
         n_sequences: tuple[int, ...] = (1, 5, 10, 20, 50), length: int = 8, cue_lengths: tuple[int, ...] = (1, 2),
         n_inputs: int = 400, active: int = 30, alphabet: int = 16, q: int = 20, k: int = 20,
         recall_threshold: float = 0.9, n_repeats: int = 10, params: CSAParams | None = None,
         example_n: int | None = None) -> Outcome:
-    """``backend`` is recorded only: the MAC runs in its numba kernel."""
+    """``backend`` and ``device``: the MACs' engine (numba or torch)."""
+    eng = engine("sparsey-sequences", backend, device)
     out = Path(out)
     params = CSAParams() if params is None else params
     if not isinstance(params, CSAParams):
@@ -222,7 +225,7 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/spa
         return [np.random.SeedSequence(seed, spawn_key=(CONDITIONS.index(cond), r, purpose)) for r in range(n_repeats)]
 
     data: dict[str, list] = {}
-    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [i for i in range(len(points)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="sequence points", disable=not progress):
             cond, n = points[i]
@@ -230,7 +233,7 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/spa
                 data[cond] = [make_sequences(cond, np.random.default_rng(ss), n_max, length, n_inputs, active,
                                              alphabet) for ss in seeds(cond, 0)]
             r = trial(data[cond], n, seeds(cond, 1), q=q, k=k, params=params, cue_lengths=cue_lengths,
-                      threshold=recall_threshold)
+                      threshold=recall_threshold, backend=eng["backend"], device=eng["device"])
             writer.write_trial(i, metrics={name: (v, "") for name, v in r.items()},
                                attrs={"condition": cond, "n_sequences": n, "seed": seed})
     res = read_results(out)

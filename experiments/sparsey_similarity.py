@@ -31,7 +31,7 @@ from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import rng_for
 from neurosim.io import ResultsWriter, read_results
 from neurosim.memory import move_bits, random_patterns
@@ -51,9 +51,9 @@ def pairs(seed: int, n_pairs: int, n_inputs: int, active: int) -> tuple[np.ndarr
 
 
 def trial(stored: np.ndarray, x: np.ndarray, y: np.ndarray, q: int, k: int, width: float,
-          rng: np.random.Generator) -> dict[str, np.ndarray]:
+          rng: np.random.Generator, backend: str = "numba", device: str | None = None) -> dict[str, np.ndarray]:
     """Learn ``stored``, then per pair: learn x, code y (learning mode, no learning), restore the weights."""
-    mac = MAC(x.shape[1], q, k, params=CSAParams(sigmoid_width=width))
+    mac = MAC(x.shape[1], q, k, params=CSAParams(sigmoid_width=width), backend=backend, device=device)
     if len(stored):
         mac.present(stored, rng)
     loaded = mac.snapshot()
@@ -67,10 +67,13 @@ def trial(stored: np.ndarray, x: np.ndarray, y: np.ndarray, q: int, k: int, widt
             "code_overlap": code_overlap(code_x, code_y).astype(np.float64), "familiarity": g_y}
 
 
-def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/sparsey-similarity.h5",
-        resume: bool = False, progress: bool = True, n_inputs: int = 784, q: int = 20, k: int = 20,
+def run(*, backend: str = "numba", device: str | None = None, seed: int = 0,
+        out: Path | str = "results/sparsey-similarity.h5", resume: bool = False, progress: bool = True,
+        n_inputs: int = 784, q: int = 20, k: int = 20,
         active: int = 40, n_pairs: int = 2050, loads: tuple[int, ...] = (0, 20, 50, 100, 200),
         widths: tuple[float, ...] = (0.15, 0.05)) -> Outcome:
+    eng = engine("sparsey-similarity", backend, device)
+    backend = eng["backend"]
     out = Path(out)
     ck.count("n_inputs", n_inputs, minimum=2)
     ck.count("q", q)
@@ -93,11 +96,11 @@ def run(*, backend: str = "numba", seed: int = 0, out: Path | str = "results/spa
               "params": {f: v for f, v in vars(CSAParams()).items() if f != "sigmoid_width"}}
     stored = random_patterns(rng_for(seed, 0), max(loads), n_inputs, active)
     x, y = pairs(seed, n_pairs, n_inputs, active)
-    with ResultsWriter(out, config=config, meta={"backend": backend, "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [i for i in range(len(points)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="similarity points", disable=not progress):
             w, load = points[i]
-            r = trial(stored[:load], x, y, q, k, w, rng_for(seed, 2, i))
+            r = trial(stored[:load], x, y, q, k, w, rng_for(seed, 2, i), backend, eng["device"])
             rho = float(spearmanr(r["input_overlap"], r["code_overlap"]).statistic)
             writer.write_trial(i, metrics={name: (v, "") for name, v in r.items()},
                                attrs={"sigmoid_width": w, "load": load, "spearman": rho, "seed": seed})

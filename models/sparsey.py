@@ -351,6 +351,12 @@ class SparseyMemory(Memory):
     def _store(self, items: np.ndarray, keys: None) -> None:
         self.mac.present(items, self.rng)
 
+    @property
+    def weights(self) -> np.ndarray:
+        """The MAC's bottom-up weights (n_inputs, q k), 0/1: which input units each code cell learned from."""
+        self._open()
+        return self.mac.u.copy()
+
     def code(self, item: np.ndarray) -> np.ndarray:
         """The recognition-mode code (winner per CM) of an item."""
         return self.mac.present(as_pattern("item", item, self.n_inputs)[None], learn=False, recognize=True).cells[0]

@@ -40,10 +40,12 @@ def _grid(size: tuple[int, int], rf: int, stride: int, level: int) -> tuple[int,
 
 
 class Hierarchy:
-    """MACs on ``levels`` over ``image_shape`` binary images; ``present`` returns each level's codes."""
+    """MACs on ``levels`` over ``image_shape`` binary images; ``present`` returns each level's codes. Every MAC
+    runs on ``backend`` (numba or torch), ``device`` and ``dtype`` (see :class:`~neurosim.models.sparsey.MAC`)."""
 
     def __init__(self, image_shape: tuple[int, int], levels: tuple[Level, ...], *,
-                 params: CSAParams | None = None) -> None:
+                 params: CSAParams | None = None, backend: str = "numba", device: str | None = None,
+                 dtype: str | None = None) -> None:
         if len(image_shape) != 2:
             ck.fail("image_shape", image_shape, "(height, width)")
         self.image_shape = (ck.count("image_shape[0]", image_shape[0]), ck.count("image_shape[1]", image_shape[1]))
@@ -64,7 +66,8 @@ class Hierarchy:
                     rows, cols = np.meshgrid(np.arange(r * lv.stride, r * lv.stride + lv.rf),
                                              np.arange(c * lv.stride, c * lv.stride + lv.rf), indexing="ij")
                     blocks.append((rows * below[1] + cols).ravel())
-                    macs.append(MAC(lv.rf * lv.rf * unit_bits, lv.q, lv.k, params=p))
+                    macs.append(MAC(lv.rf * lv.rf * unit_bits, lv.q, lv.k, params=p, backend=backend, device=device,
+                                    dtype=dtype))
             self.grids.append(grid)
             self.blocks.append(blocks)
             self.macs.append(macs)

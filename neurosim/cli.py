@@ -44,9 +44,11 @@ def cmd_info(_: argparse.Namespace) -> int:
 def cmd_list(_: argparse.Namespace) -> int:
     from neurosim import experiments
 
-    width = max(len(n) for n in experiments.REGISTRY)
+    engines = {e.name: ", ".join(e.engines) or "none (draws only)" for e in experiments.REGISTRY.values()}
+    width, eng_width = max(len(n) for n in experiments.REGISTRY), max(len(v) for v in engines.values())
+    print(f"{'experiment':<{width}}  {'engines (default first)':<{eng_width}}  summary")
     for e in experiments.REGISTRY.values():
-        print(f"{e.name:<{width}}  {e.summary}")
+        print(f"{e.name:<{width}}  {engines[e.name]:<{eng_width}}  {e.summary}")
     return 0
 
 
@@ -71,7 +73,9 @@ def _fmt(x) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from neurosim import experiments
 
-    experiments.get(args.name)  # unknown names fail before anything is written
+    # unknown names, and engines the experiment lacks, fail before anything is written
+    eng = experiments.engine(args.name, args.backend, args.device)
+    ran_on = {} if eng["backend"] == "none" else {"backend": eng["backend"], "device": eng["device"]}
     out = Path(args.out or f"results/{args.name}.h5")
     if out.exists() and not args.resume:
         if not args.force:
@@ -86,8 +90,8 @@ def cmd_run(args: argparse.Namespace) -> int:
               "only for experiments that take it (forgetting)", file=sys.stderr)
         return 2
     try:
-        outcome = experiments.run(args.name, backend=args.backend, seed=args.seed, out=out, resume=args.resume,
-                                  progress=not args.quiet, **extra)
+        outcome = experiments.run(args.name, seed=args.seed, out=out, resume=args.resume, progress=not args.quiet,
+                                  **ran_on, **extra)
     except FileExistsError as exc:  # an unfinished run without --resume, or a finished one with it
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -202,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="the experiments").set_defaults(func=cmd_list)
     r = sub.add_parser("run", help="run an experiment: HDF5 results, figures, summary table")
     r.add_argument("name")
-    r.add_argument("--backend", default="numba", choices=backends.names())
+    r.add_argument("--backend", choices=backends.names(),
+                   help="the engine (default: the experiment's first; `neurosim list` shows each experiment's)")
+    r.add_argument("--device", help="torch: 'cpu', 'cuda' or 'cuda:<i>' (default: CUDA when torch sees a GPU)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", help="HDF5 output path (default results/NAME.h5)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run")

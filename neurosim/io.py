@@ -613,14 +613,14 @@ def save_simulation(path: str | os.PathLike, sim: Simulator, *, config: Mapping[
 
     SpikeMonitor targets go to ``spikes``, StateMonitors to ``traces``, WeightMonitors to
     ``weights``. A batched simulator (``batch_size`` > 1) stores batch element ``b`` as
-    trial ``b`` and ``metrics`` at the top level. ``meta`` gets ``backend``, ``seed``,
+    trial ``b`` and ``metrics`` at the top level. ``meta`` gets ``backend``, ``device``, ``dtype``, ``seed``,
     ``batch_size``, ``dt_ms`` and ``simulated_ms`` from the simulator.
     """
     from neurosim.network import SpikeMonitor, StateMonitor, WeightMonitor
 
     net = sim.network
-    from_sim = {"backend": sim.backend, "seed": int(sim.seed), "batch_size": int(sim.batch_size),
-                "dt_ms": float(net.dt_ms), "simulated_ms": float(sim.t_ms)}
+    from_sim = {"backend": sim.backend, "device": sim.device, "dtype": sim.dtype, "seed": int(sim.seed),
+                "batch_size": int(sim.batch_size), "dt_ms": float(net.dt_ms), "simulated_ms": float(sim.t_ms)}
     merged = dict(meta or {})
     for k, v in from_sim.items():
         if k in merged and merged[k] != v:

@@ -254,7 +254,7 @@ class MemorySession(Session):
     ages: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 32)
     probes_per_step = 1
 
-    def __init__(self, memory: Memory, n_units: int, active: int, *, n_keys: int = 0, seed: int = 0,
+    def __init__(self, memory: Memory, n_units: int, active: int, *, seed: int = 0,
                  emit: Emit | None = None) -> None:
         super().__init__(emit)
         self.memory = memory
@@ -262,13 +262,16 @@ class MemorySession(Session):
         if not isinstance(active, (int, np.integer)) or not 1 <= active <= n_units:
             ck.fail("active", active, f"an integer in [1, {n_units}]")
         self.active = int(active)
-        self.n_keys = ck.count("n_keys", n_keys, minimum=0)
         self.rng = np.random.default_rng(ck.count("seed", seed, minimum=0))
         self.items: list[np.ndarray] = []
         self._probe = 0
 
     def _key(self, i: int) -> int | None:
-        return i % self.n_keys if self.n_keys else None
+        return i % self.memory.n_keys if self.memory.n_keys else None
+
+    def close(self) -> None:
+        super().close()
+        self.memory.close()
 
     def _shown(self, kind: str, pattern: np.ndarray) -> None:
         """Hook: a pattern was presented (non-spiking sessions draw it as activity)."""
@@ -389,8 +392,9 @@ class CA3Session(MemorySession):
 
         monitors = [StateMonitor(p, tuple(i for q, i in self.TRACED if q == p))
                     for p in dict.fromkeys(p for p, _ in self.TRACED)]
-        memory = CA3Memory(n_cues, n_bits, backend=backend, seed=seed, plastic_recall=False, monitors=monitors)
-        super().__init__(memory, n_bits, active, n_keys=n_cues, seed=seed, emit=emit)
+        # reads="live": the probes run on the circuit the raster shows (learning off), not on a frozen copy
+        memory = CA3Memory(n_cues, n_bits, backend=backend, seed=seed, reads="live", monitors=monitors)
+        super().__init__(memory, n_bits, active, seed=seed, emit=emit)
         names = ("in_cue", "in_content", *POPULATIONS)
         self.populations = {p: memory.network.node(p).size for p in names}
         self.traced = self.TRACED
@@ -401,10 +405,6 @@ class CA3Session(MemorySession):
     def now(self) -> float:
         self.feed.flush()  # the operation's last spikes go before its result
         return self.memory.t_ms
-
-    def close(self) -> None:
-        super().close()
-        self.memory.sim.close()
 
     def matrices(self) -> dict[str, np.ndarray]:
         return self.feed.matrices()
@@ -497,7 +497,7 @@ class ScheduleSession(Session):
 
     def close(self) -> None:
         super().close()
-        self.memory.sim.close()
+        self.memory.close()
 
 
 class CoreSession(Session):
@@ -538,11 +538,9 @@ class CoreSession(Session):
 
 
 def _hopfield(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20) -> ActivitySession:
-    from neurosim.experiments.forgetting import HOPFIELD_THRESHOLD
-    from neurosim.models.hopfield import Hopfield, auto_threshold
+    from neurosim.models import create
 
-    f = active / n_units
-    memory = Hopfield(n_units, activity=f, threshold=HOPFIELD_THRESHOLD * auto_threshold(f), seed=seed)
+    memory = create("hopfield", n_units=n_units, sparsity=active / n_units, seed=seed)
     s = ActivitySession(memory, n_units, active, lambda: memory.weights, "W (normalised)", seed=seed, emit=emit)
     s.name, s.title = "hopfield", f"Hopfield network, {n_units} units, {active} active per item"
     s.ages = (0, 1, 2, 5, 10, 20, 40)
@@ -551,10 +549,10 @@ def _hopfield(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20
 
 
 def _sparsey(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20) -> ActivitySession:
-    from neurosim.models.sparsey import SparseyMemory
+    from neurosim.models import create
 
-    memory = SparseyMemory(n_units, q=20, k=20, seed=seed)
-    s = ActivitySession(memory, n_units, active, lambda: memory.mac.u, "input -> code cells", seed=seed, emit=emit)
+    memory = create("sparsey", n_units=n_units, sparsity=active / n_units, seed=seed)
+    s = ActivitySession(memory, n_units, active, lambda: memory.weights, "input -> code cells", seed=seed, emit=emit)
     s.name, s.title = "sparsey", f"Sparsey MAC, 20 x 20 cells, {n_units} inputs"
     s.ages = (0, 1, 2, 5, 10, 20, 50, 100)
     s.probes_per_step = 2
