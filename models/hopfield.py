@@ -103,8 +103,8 @@ batch advance together, one unit at a time for ``"async"``, one matrix product p
 float64 they give the same recalls: the classical network's fields and the polynomial terms are
 integers (exact below :math:`2^{53}`); the exponential's terms are summed in another order, so a
 unit whose :math:`\Delta_i` is within rounding of 0 could differ (none in the tests). float32
-holds integers exactly only below :math:`2^{24}`: recalls and familiarities then agree with
-float64 to the tolerance the tests give (``FLOAT32_TOLERANCE``).
+holds integers exactly only below :math:`2^{24}`: larger fields are rounded, so a unit within
+rounding of its threshold could flip (none in the tests; :data:`neurosim.memory.FLOAT32_TOLERANCE`).
 
 Activity: the covariance rule is centred for the ``activity`` it is given. Stored items whose
 active fraction is far from it (more than half of ``min(a, 1 - a)`` plus 3 standard deviations
@@ -129,9 +129,6 @@ from neurosim.memory import Memory, as_pattern
 UPDATES = ("async", "sync")
 INTERACTIONS = ("polynomial", "exponential")
 _ENGINES = {"numba": "neurosim.models.hopfield_numba", "torch": "neurosim.models.hopfield_torch"}
-# float32 (torch) against float64: the largest difference of a familiarity, and of a recall's Jaccard
-# overlap with the float64 recall, that the tests allow (integer weights are exact only below 2^24)
-FLOAT32_TOLERANCE = 1e-5
 
 
 def auto_threshold(activity: float) -> float:
