@@ -2,8 +2,9 @@
 
 The dynamics of :mod:`neurosim.models.hopfield` with the interface of :mod:`.hopfield_numba`,
 vectorised over the cues of a batch instead of looping over them: ``"async"`` visits the units
-in the same orders as the numba kernels, one unit at a time for every cue at once (a cue that
-has reached its fixed point stays there: no unit flips in a sweep that changes nothing);
+in the same orders as the numba kernels, one unit at a time for every cue at once, and updates
+the fields (overlaps) of the cues where the unit flipped (a cue that has reached its fixed point
+stays there: no unit flips in a sweep that changes nothing);
 ``"sync"`` is one matrix product per sweep. Each cue stops where the numba kernel stops it
 (a sweep without a flip; for ``"sync"`` also a 2-cycle), so its sweep count is the same.
 Weights and patterns live on the device; numpy goes in and out at the interface only.
@@ -34,6 +35,46 @@ def _flip(g: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     return torch.where(g > 0, 1.0, torch.where(g < 0, -1.0, s)).to(s.dtype)
 
 
+def _asynchronous(s: torch.Tensor, orders: np.ndarray, sweeps: torch.Tensor, decide, update) -> None:
+    """Asynchronous dynamics of every row of ``s`` (in place), the units in ``orders[k]`` in sweep ``k``:
+    ``decide(i)`` is unit i's next state in every row; the rows where it flips are set, then
+    ``update(i, moved)`` updates their fields. A row stops after a sweep without a flip, as in the numba
+    kernels (a row at its fixed point stays there), and ``sweeps`` counts the sweeps each row took."""
+    active = torch.ones(s.shape[0], dtype=torch.bool, device=s.device)
+    for k in range(orders.shape[0]):
+        changed = torch.zeros_like(active)
+        for i in orders[k].tolist():
+            new = decide(i)
+            moved = torch.nonzero(new != s[:, i]).squeeze(1)
+            if moved.numel():  # most units flip in no row: skip them
+                changed[moved] = True
+                s[moved, i] = new[moved]
+                update(i, moved)
+        sweeps[active] = k + 1
+        active &= changed
+        if not bool(active.any()):
+            break
+
+
+def _synchronous(s: torch.Tensor, decide, max_sweeps: int, sweeps: torch.Tensor) -> None:
+    """Synchronous dynamics of every row of ``s`` (in place): ``decide(s)`` is the next state of all units;
+    a row stops at a fixed point or a 2-cycle (its state of two sweeps ago comes back), as in the numba
+    kernels, and ``sweeps`` counts the sweeps each row took."""
+    before = torch.full_like(s, float("nan"))
+    done = torch.zeros(s.shape[0], dtype=torch.bool, device=s.device)
+    for k in range(max_sweeps):
+        new = decide(s)
+        flips = (new != s).any(1)
+        sweeps[~done] = k + 1
+        move = ~done & flips
+        cycle = (new == before).all(1)
+        before = torch.where(move[:, None], s, before)
+        s.copy_(torch.where(move[:, None], new, s))
+        done |= ~flips | (move & cycle)
+        if bool(done.all()):
+            break
+
+
 class HopfieldArrays(_OnDevice):
     """The classical network's integer weights ``j`` (N, N), zero diagonal, and ``diag`` (N,) on the device."""
 
@@ -61,34 +102,14 @@ class HopfieldArrays(_OnDevice):
 
     def _async(self, s: torch.Tensor, theta_n: float, orders: np.ndarray, sweeps: torch.Tensor) -> None:
         h = s @ self.j
-        active = torch.ones(s.shape[0], dtype=torch.bool, device=self.dev)
-        for k in range(orders.shape[0]):
-            changed = torch.zeros_like(active)
-            for i in orders[k].tolist():
-                new = _flip(h[:, i] - theta_n, s[:, i])
-                d = new - s[:, i]
-                changed |= d != 0
-                s[:, i] = new
-                h.addr_(d, self.j[i])  # h += d j[i]: rows that did not flip add exactly 0
-            sweeps[active] = k + 1
-            active &= changed
-            if not bool(active.any()):
-                break
+
+        def update(i: int, moved: torch.Tensor) -> None:  # s[moved, i] holds the new spins: d = 2 s
+            h.index_add_(0, moved, (2.0 * s[moved, i])[:, None] * self.j[i])
+
+        _asynchronous(s, orders, sweeps, lambda i: _flip(h[:, i] - theta_n, s[:, i]), update)
 
     def _sync(self, s: torch.Tensor, theta_n: float, max_sweeps: int, sweeps: torch.Tensor) -> None:
-        before = torch.full_like(s, float("nan"))
-        done = torch.zeros(s.shape[0], dtype=torch.bool, device=self.dev)
-        for k in range(max_sweeps):
-            new = _flip(s @ self.j - theta_n, s)
-            flips = (new != s).any(1)
-            sweeps[~done] = k + 1
-            move = ~done & flips
-            cycle = (new == before).all(1)
-            before = torch.where(move[:, None], s, before)
-            s.copy_(torch.where(move[:, None], new, s))
-            done |= ~flips | (move & cycle)
-            if bool(done.all()):
-                break
+        _synchronous(s, lambda s: _flip(s @ self.j - theta_n, s), max_sweeps, sweeps)
 
     def quadratic(self, c: np.ndarray) -> np.ndarray:
         ct = self.tensor(c)
@@ -136,43 +157,27 @@ class DenseArrays(_OnDevice):
         c_t = self.c.T
         o = s @ self.c.T  # (B, P) overlaps in the integer units
         t = terms(o)
-        active = torch.ones(s.shape[0], dtype=torch.bool, device=self.dev)
-        for k in range(orders.shape[0]):
-            changed = torch.zeros_like(active)
-            for i in orders[k].tolist():
-                col = on[i]
-                up = torch.where(col, t[0], t[1]).sum(1)    # the unit at +1
-                down = torch.where(col, t[2], t[3]).sum(1)  # the unit at -1
-                new = _flip(torch.where(s[:, i] > 0, up, down), s[:, i])
-                flip = new != s[:, i]
-                s[:, i] = new
-                o.addr_(torch.where(flip, 2.0 * new, torch.zeros_like(new)), c_t[i])
-                t = terms(o)  # rows that did not flip get the same terms again
-                changed |= flip
-            sweeps[active] = k + 1
-            active &= changed
-            if not bool(active.any()):
-                break
+
+        def decide(i: int) -> torch.Tensor:
+            up = torch.where(on[i], t[0], t[1]).sum(1)    # the unit at +1
+            down = torch.where(on[i], t[2], t[3]).sum(1)  # the unit at -1
+            return _flip(torch.where(s[:, i] > 0, up, down), s[:, i])
+
+        def update(i: int, moved: torch.Tensor) -> None:
+            o.index_add_(0, moved, (2.0 * s[moved, i])[:, None] * c_t[i])
+            t[:, moved] = terms(o[moved])
+
+        _asynchronous(s, orders, sweeps, decide, update)
 
     def _sync(self, s: torch.Tensor, terms: _Terms, on: torch.Tensor, max_sweeps: int, sweeps: torch.Tensor) -> None:
         on_f = on.to(self.fdt)
         off_f = 1.0 - on_f
-        before = torch.full_like(s, float("nan"))
-        done = torch.zeros(s.shape[0], dtype=torch.bool, device=self.dev)
-        for k in range(max_sweeps):
+
+        def decide(s: torch.Tensor) -> torch.Tensor:
             t = terms(s @ self.c.T)
-            up = t[0] @ on_f.T + t[1] @ off_f.T
-            down = t[2] @ on_f.T + t[3] @ off_f.T
-            new = _flip(torch.where(s > 0, up, down), s)
-            flips = (new != s).any(1)
-            sweeps[~done] = k + 1
-            move = ~done & flips
-            cycle = (new == before).all(1)
-            before = torch.where(move[:, None], s, before)
-            s.copy_(torch.where(move[:, None], new, s))
-            done |= ~flips | (move & cycle)
-            if bool(done.all()):
-                break
+            return _flip(torch.where(s > 0, t[0] @ on_f.T + t[1] @ off_f.T, t[2] @ on_f.T + t[3] @ off_f.T), s)
+
+        _synchronous(s, decide, max_sweeps, sweeps)
 
     def overlaps(self, s: np.ndarray, scale: float) -> np.ndarray:
         return (self.tensor(s) @ self.c.T / scale).to(torch.float64).cpu().numpy()

@@ -106,14 +106,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from neurosim import bench
 
-    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer"):
-        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm' or 'viewer'",
+    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer", "memories"):
+        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm', 'viewer' or 'memories'",
               file=sys.stderr)
         return 2
     # with --json the progress lines go to stderr and stdout holds only the JSON
     log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
     one = {"viewer": "n", "elm": "steps", "sparsey": "active"}  # benches that take one size
-    if args.what in one or args.what == "ca3":
+    if args.what in one or args.what in ("ca3", "memories"):
         kw = {one[args.what]: int(args.sizes)} if args.what in one and args.sizes else {}
         if args.what == "viewer":
             from neurosim.viewer import bench as viewer_bench
@@ -123,6 +123,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
             from neurosim.experiments import elm_bench
 
             rows = elm_bench.bench(reference=args.reference, seed=args.seed, log=log, **kw)
+        elif args.what == "memories":
+            from neurosim.experiments import memories_bench
+
+            sizes = tuple(int(s) for s in (args.sizes or "1000,10000").split(","))
+            rows = memories_bench.bench(sizes=sizes, seed=args.seed, log=log)
         elif args.what == "sparsey":
             from neurosim.experiments import sparsey_bench
 
@@ -221,12 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("bench", help="side-by-side speed of the engines")
     b.add_argument("what", help="'core' (engines side by side), 'ca3' (the CA3 memory at growing sizes), "
-                   "'sparsey' (learning throughput of one MAC), 'elm' (ELM forward+backward vs the reference) or "
-                   "'viewer' (redraw rate with a 10k-neuron raster)")
+                   "'sparsey' (learning throughput of one MAC), 'elm' (ELM forward+backward vs the reference), "
+                   "'viewer' (redraw rate with a 10k-neuron raster) or 'memories' (store / recall / recognize "
+                   "throughput of every registered memory on every engine)")
     b.add_argument("--reference", help="elm: the src/ folder of a checkout of github.com/AaronSpieler/elmneuron")
     b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000; "
                    "sparsey: active input units, default 120; elm: time steps, default 500; "
-                   "viewer: neurons, default 10000)")
+                   "viewer: neurons, default 10000; memories: units, default 1000,10000)")
     b.add_argument("--ops", type=int, default=300, help="ca3: operations per size")
     b.add_argument("--backend", help="ca3: the backend (default numba)")
     b.add_argument("--duration-ms", type=float, default=1000.0)
