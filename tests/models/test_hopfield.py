@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from neurosim.memory import Memory, flip_bits, jaccard, partial_cue, random_patterns
-from neurosim.models.hopfield import DenseAssociativeMemory, Hopfield, auto_threshold
+from neurosim.models.dense_memory import DenseAssociativeMemory
+from neurosim.models.hopfield import Hopfield, auto_threshold
 
 
 def overlaps(recalled: np.ndarray, patterns: np.ndarray) -> np.ndarray:
