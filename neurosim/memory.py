@@ -50,7 +50,6 @@ import numpy as np
 from neurosim import _checks as ck
 from neurosim import backends
 
-
 FLOAT32_TOLERANCE = 1e-6  # float32 vs float64 familiarities, measured at most 1.6e-7 (Sparsey's G, N = 200)
 
 
