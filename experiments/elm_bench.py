@@ -91,7 +91,7 @@ def bench(*, reference: str | Path | None = None, batch: int = 32, steps: int = 
     rows = []
     for cfg in CONFIGS:
         torch.manual_seed(seed)
-        ours = ELM(cfg["n_in"], 2, d_m=cfg["d_m"], n_branch=cfg["n_branch"])
+        ours = ELM(cfg["n_in"], 2, d_m=cfg["d_m"], n_branch=cfg["n_branch"], device="cpu")  # a CPU benchmark
         x = (torch.rand(batch, steps, cfg["n_in"], generator=torch.Generator().manual_seed(seed)) < 0.05).float()
         row = {"config": cfg["name"], "batch": batch, "steps": steps, "threads": torch.get_num_threads()}
         t_ours = _time(ours, x, repeats)

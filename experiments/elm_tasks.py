@@ -20,6 +20,9 @@ Models, each classifying from its output at the last step:
 Each model trains with Adam (lr ``lr``, 3e-3) for ``epochs`` (30) passes over ``n_train`` trials
 (1500; ``full``: 3000), batch 64,
 and is tested on ``n_test`` fresh trials. One resumable trial per (task, horizon, model).
+
+Everything trains in float32 (as published) on ``device`` ('cpu', 'cuda', 'cuda:<i>'; None: CUDA when
+torch sees a GPU, else the CPU); the results' ``/meta`` records the backend, device and dtype.
 """
 
 from __future__ import annotations
@@ -31,26 +34,31 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import rng_for
 from neurosim.io import ResultsWriter, read_results
 from neurosim.plotting import COLORS, pyplot, save
 
 MODELS = ("elm", "branch-elm", "lstm", "lif")
 N_CHANNELS = 100
+DTYPE = "float32"  # every model trains in float32, as the published results did
 
 
-def make_model(name: str, n_out: int, seed: int):
+def make_model(name: str, n_out: int, seed: int, device: str | None = None):
+    """Model ``name`` with ``n_out`` outputs, initialised from ``seed`` on the CPU and placed on ``device``
+    (None: the CPU)."""
     import torch
     from torch import nn
 
+    from neurosim.backends.devices import placement
     from neurosim.models.elm import ELM
 
+    device, _ = placement(device, DTYPE)
     torch.manual_seed(seed)
     if name == "elm":
-        return ELM(N_CHANNELS, n_out, d_m=20)
+        return ELM(N_CHANNELS, n_out, d_m=20, device=device, dtype=DTYPE)
     if name == "branch-elm":
-        return ELM(N_CHANNELS, n_out, d_m=20, n_branch=20)
+        return ELM(N_CHANNELS, n_out, d_m=20, n_branch=20, device=device, dtype=DTYPE)
     if name == "lstm":
         class LSTM(nn.Module):
             def __init__(self) -> None:
@@ -61,7 +69,7 @@ def make_model(name: str, n_out: int, seed: int):
             def forward(self, x):
                 return self.out(self.lstm(x)[0])
 
-        return LSTM()
+        return LSTM().to(device)
     if name == "lif":
         import norse.torch as nt
 
@@ -79,21 +87,24 @@ def make_model(name: str, n_out: int, seed: int):
                     out.append(trace)
                 return self.out(torch.stack(out, dim=1))
 
-        return LIF()
+        return LIF().to(device)
     ck.fail("model", name, f"one of {MODELS}")
     raise AssertionError  # unreachable
 
 
 def train_and_test(model, data: tuple, *, epochs: int, lr: float, seed: int) -> dict[str, float]:
-    """Train ``model`` on ``data`` = ((x_train, y_train), (x_test, y_test)) from its last step's output."""
+    """Train ``model`` on ``data`` = ((x_train, y_train), (x_test, y_test)) from its last step's output, on the
+    model's device."""
     import torch
 
-    (x_tr, y_tr), (x_te, y_te) = ((torch.as_tensor(a), torch.as_tensor(b)) for a, b in data)
+    device = next(model.parameters()).device
+    (x_tr, y_tr), (x_te, y_te) = ((torch.as_tensor(a, device=device), torch.as_tensor(b, device=device))
+                                  for a, b in data)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     order = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
     for _ in range(epochs):
-        perm = torch.randperm(len(y_tr), generator=order)
+        perm = torch.randperm(len(y_tr), generator=order).to(device)
         for i in range(0, len(y_tr), 64):
             idx = perm[i:i + 64]
             loss = torch.nn.functional.cross_entropy(model(x_tr[idx])[:, -1], y_tr[idx])
@@ -112,13 +123,14 @@ def conditions(bins_ms: tuple[float, ...], delays_ms: tuple[float, ...], recall_
     return [("adding", b, 0.0) for b in bins_ms] + [("recall", recall_bin_ms, d) for d in delays_ms]
 
 
-def run(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/elm-tasks.h5", resume: bool = False,
-        progress: bool = True, full: bool = False, models: tuple[str, ...] = MODELS,
+def run(*, backend: str = "torch", device: str | None = None, seed: int = 0, out: Path | str = "results/elm-tasks.h5",
+        resume: bool = False, progress: bool = True, full: bool = False, models: tuple[str, ...] = MODELS,
         bins_ms: tuple[float, ...] | None = None, delays_ms: tuple[float, ...] | None = None,
         recall_bin_ms: float = 2.0, n_train: int | None = None, n_test: int = 500, epochs: int | None = None,
         lr: float = 3e-3) -> Outcome:
     from neurosim.experiments import spike_tasks as st
 
+    eng = {**engine("elm-tasks", backend, device), "dtype": DTYPE}
     out = Path(out)
     bins_ms = bins_ms or ((10.0, 5.0, 2.0, 1.0) if full else (10.0, 2.0))
     delays_ms = delays_ms or ((100.0, 500.0, 1000.0, 2000.0) if full else (100.0, 500.0))
@@ -138,7 +150,7 @@ def run(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/elm
     config = {"experiment": "elm-tasks", "seed": seed, "conditions": [list(c) for c in conds], "models": list(models),
               "n_train": n_train, "n_test": n_test, "epochs": epochs, "lr": lr, "full": full}
     digits = st.spike_digits(rng_for(seed, 0), n_channels=N_CHANNELS)
-    with ResultsWriter(out, config=config, meta={"backend": "torch", "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [i for i in range(len(runs)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="ELM task runs", disable=not progress):
             (task, bin_ms, delay), name = runs[i]
@@ -151,7 +163,7 @@ def run(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/elm
                 data = (st.delayed_recall(digits, n_train, delay, bin_ms, rng_tr),
                         st.delayed_recall(digits, n_test, delay, bin_ms, rng_te))
                 n_out = 10
-            res = train_and_test(make_model(name, n_out, seed), data, epochs=epochs, lr=lr, seed=seed)
+            res = train_and_test(make_model(name, n_out, seed, eng["device"]), data, epochs=epochs, lr=lr, seed=seed)
             steps = data[0][0].shape[1]
             metrics = {k2: (np.array([v]), "s" if k2 == "seconds" else "") for k2, v in res.items()}
             writer.write_trial(i, metrics=metrics,
@@ -189,19 +201,22 @@ def plot(rows: list[list], models: tuple[str, ...], path: Path) -> Path:
     return save(fig, path)
 
 
-def run_sweeps(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/elm-sweeps.h5",
-               resume: bool = False, progress: bool = True, bin_ms: float = 2.0, n_train: int = 1500,
+def run_sweeps(*, backend: str = "torch", device: str | None = None, seed: int = 0,
+               out: Path | str = "results/elm-sweeps.h5", resume: bool = False, progress: bool = True,
+               bin_ms: float = 2.0, n_train: int = 1500,
                n_test: int = 500, epochs: int = 30, lr: float = 3e-3,
                d_ms: tuple[int, ...] = (1, 2, 5, 10, 20, 50), tau_maxes_ms: tuple[float, ...] = (5.0, 20.0, 100.0,
                                                                                                   1000.0)) -> Outcome:
     """The ELM on spike-digit adding at ``bin_ms`` (250 steps at 2 ms): accuracy vs the number of memory
     units (tau_m 1..1000 ms) and vs the upper end of the tau_m range (d_m = 20), plus the memory traces
-    of the default ELM on one test trial (the timescales at work)."""
+    of the default ELM on one test trial (the timescales at work). Trains in float32 on ``device`` (as
+    :func:`run`)."""
     import torch
 
     from neurosim.experiments import spike_tasks as st
     from neurosim.models.elm import ELM
 
+    eng = {**engine("elm-sweeps", backend, device), "dtype": DTYPE}
     out = Path(out)
     for d in d_ms:
         ck.count("d_ms", d)
@@ -214,20 +229,20 @@ def run_sweeps(*, backend: str = "torch", seed: int = 0, out: Path | str = "resu
     digits = st.spike_digits(rng_for(seed, 0), n_channels=N_CHANNELS)
     data = (st.adding(digits, n_train, bin_ms, rng_for(seed, 2, 0)),
             st.adding(digits, n_test, bin_ms, rng_for(seed, 2, 1)))
-    with ResultsWriter(out, config=config, meta={"backend": "torch", "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [i for i in range(len(runs)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="ELM sweeps", disable=not progress):
             what, value = runs[i]
             kw = {"d_m": int(value)} if what == "d_m" else {"d_m": 20, "tau_max_ms": value}
             torch.manual_seed(seed)
-            model = ELM(N_CHANNELS, 19, **kw)
+            model = ELM(N_CHANNELS, 19, **kw, device=eng["device"], dtype=DTYPE)
             res = train_and_test(model, data, epochs=epochs, lr=lr, seed=seed)
             metrics = {k: (np.array([v]), "s" if k == "seconds" else "") for k, v in res.items()}
             if what == "tau_max_ms" and value == 1000.0:
                 with torch.no_grad():
-                    _, mem = model.run(torch.as_tensor(data[1][0][:1]))
-                metrics["memory_trace"] = (mem[0].numpy(), "")
-                metrics["tau_m_ms"] = (model.tau_m_ms.detach().numpy(), "ms")
+                    _, mem = model.run(torch.as_tensor(data[1][0][:1], device=eng["device"]))
+                metrics["memory_trace"] = (mem[0].cpu().numpy(), "")
+                metrics["tau_m_ms"] = (model.tau_m_ms.detach().cpu().numpy(), "ms")
             writer.write_trial(i, metrics=metrics, attrs={"sweep": what, "value": value})
     results = read_results(out)
     trials = [results.trials[i] for i in range(len(runs))]

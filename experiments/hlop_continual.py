@@ -26,25 +26,29 @@ The multi-head scenario never projects the output layer (each head learns only o
 For HLOP, per layer and task, the median principal angle between the new Hebbian neurons and the
 top singular vectors of the residual activity they learned from, and the fraction of the best
 subspace's energy that their span captures (1 = the principal subspace), are recorded.
+
+Everything trains in float32 (as published) on ``device`` ('cpu', 'cuda', 'cuda:<i>'; None: CUDA when
+torch sees a GPU, else the CPU); the results' ``/meta`` records the backend, device and dtype.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from neurosim import _checks as ck
-from neurosim.experiments import Outcome
+from neurosim.experiments import Outcome, engine
 from neurosim.experiments.common import rng_for
 from neurosim.experiments.continual import acc_bwt, accuracy_heatmap, forgetting_curves, permuted_digits, split_digits
 from neurosim.io import ResultsWriter, read_results
 
 METHODS = ("finetune", "ewc", "gpm", "hlop", "multitask")
 SCENARIOS = ("permuted", "split")
+DTYPE = "float32"  # the networks train in float32, as the published results did
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,11 @@ def make_tasks(scenario: str, n_tasks: int, seed: int):
     raise AssertionError  # unreachable
 
 
-def _net(tasks, s: Settings, seed: int):
+def _net(tasks, s: Settings, seed: int, device: str | None):
     from neurosim.models.hlop import SpikingMLP
 
-    return SpikingMLP(64, s.hidden, tasks.n_classes, steps=s.steps, heads=tasks.heads, seed=seed)
+    return SpikingMLP(64, s.hidden, tasks.n_classes, steps=s.steps, heads=tasks.heads, seed=seed, device=device,
+                      dtype=DTYPE)
 
 
 def _head_logits(net, logits, task_ids):
@@ -112,7 +117,8 @@ def _head_logits(net, logits, task_ids):
 
     if net.heads == 1:
         return logits
-    return logits.view(logits.shape[0], net.heads, net.n_out)[torch.arange(logits.shape[0]), task_ids]
+    rows = torch.arange(logits.shape[0], device=logits.device)
+    return logits.view(logits.shape[0], net.heads, net.n_out)[rows, task_ids]
 
 
 def _fit(net, x, y, task_ids, s: Settings, order, projectors=None, penalty=None) -> float:
@@ -123,7 +129,7 @@ def _fit(net, x, y, task_ids, s: Settings, order, projectors=None, penalty=None)
     ce = torch.nn.functional.cross_entropy
     last = 0.0
     for _ in range(s.epochs):
-        perm = torch.randperm(len(y), generator=order)
+        perm = torch.randperm(len(y), generator=order).to(y.device)
         total = 0.0
         for i in range(0, len(y), s.batch):
             idx = perm[i:i + s.batch]
@@ -148,7 +154,7 @@ def _fit(net, x, y, task_ids, s: Settings, order, projectors=None, penalty=None)
 def _accuracy(net, tasks, t: int) -> float:
     import torch
 
-    x, y = (torch.as_tensor(a) for a in tasks.test(t))
+    x, y = (torch.as_tensor(a, device=net.device) for a in tasks.test(t))
     with torch.no_grad():
         logits, _ = net(x)
     return float((net.head(logits, t).argmax(dim=1) == y).float().mean())
@@ -180,9 +186,11 @@ def _fisher(net, x, y, task: int, n: int, generator):
     return fisher
 
 
-def sequential(method: str, scenario: str, *, n_tasks: int, s: Settings, seed: int) -> dict[str, np.ndarray]:
-    """Train the tasks in order with one method; the accuracy matrix and, for the projection methods, the
-    protected dimensions per layer after each task (and HLOP's principal angles)."""
+def sequential(method: str, scenario: str, *, n_tasks: int, s: Settings, seed: int, device: str | None = None
+               ) -> dict[str, np.ndarray]:
+    """Train the tasks in order with one method on ``device`` (None: the CPU);
+    the accuracy matrix and, for the projection methods, the protected dimensions per layer after each task
+    (and HLOP's principal angles)."""
     import torch
 
     from neurosim.models.hlop import HebbianSubspace, captured_energy, principal_angles
@@ -190,20 +198,20 @@ def sequential(method: str, scenario: str, *, n_tasks: int, s: Settings, seed: i
     tasks = make_tasks(scenario, n_tasks, seed)
     T = tasks.n_tasks
     torch.manual_seed(seed)
-    net = _net(tasks, s, seed)
+    net = _net(tasks, s, seed, device)
     order = torch.Generator().manual_seed(seed)
     hebb = torch.Generator().manual_seed(seed + 1)
     n_layers = len(net.layers)
     projected = n_layers if tasks.heads == 1 else n_layers - 1
-    bases = [HebbianSubspace(layer.in_features) for layer in net.layers[:projected]]
+    bases = [HebbianSubspace(layer.in_features, device=net.device, dtype=net.dtype) for layer in net.layers[:projected]]
     r = np.full((T, T), np.nan)  # R[i, j] for i <= j only: later tasks are not yet learned
     dims = np.zeros((T, projected))
     angles = np.full((T, projected), np.nan)
     energy = np.full((T, projected), np.nan)
     fisher_sum, anchor = None, None
     for t in range(T):
-        x, y = (torch.as_tensor(a) for a in tasks.train(t))
-        ids = torch.full((len(y),), t, dtype=torch.long)
+        x, y = (torch.as_tensor(a, device=net.device) for a in tasks.train(t))
+        ids = torch.full((len(y),), t, dtype=torch.long, device=net.device)
         projectors = [b.projector for b in bases] + [None] * (n_layers - projected) \
             if method in ("gpm", "hlop") else None
         penalty = None
@@ -236,18 +244,20 @@ def sequential(method: str, scenario: str, *, n_tasks: int, s: Settings, seed: i
     return {"accuracy": r, "subspace_dims": dims, "hebbian_angle_deg": angles, "hebbian_energy": energy}
 
 
-def multitask(scenario: str, *, n_tasks: int, s: Settings, seed: int) -> dict[str, np.ndarray]:
-    """All tasks at once (``epochs`` passes over the union); the last column of R holds the accuracies."""
+def multitask(scenario: str, *, n_tasks: int, s: Settings, seed: int, device: str | None = None
+              ) -> dict[str, np.ndarray]:
+    """All tasks at once (``epochs`` passes over the union) on ``device`` (as :func:`sequential`); the last
+    column of R holds the accuracies."""
     import torch
 
     tasks = make_tasks(scenario, n_tasks, seed)
     T = tasks.n_tasks
     torch.manual_seed(seed)
-    net = _net(tasks, s, seed)
+    net = _net(tasks, s, seed, device)
     parts = [tasks.train(t) for t in range(T)]
-    x = torch.as_tensor(np.concatenate([p[0] for p in parts]))
-    y = torch.as_tensor(np.concatenate([p[1] for p in parts]))
-    ids = torch.as_tensor(np.concatenate([np.full(len(p[1]), t) for t, p in enumerate(parts)]))
+    x = torch.as_tensor(np.concatenate([p[0] for p in parts]), device=net.device)
+    y = torch.as_tensor(np.concatenate([p[1] for p in parts]), device=net.device)
+    ids = torch.as_tensor(np.concatenate([np.full(len(p[1]), t) for t, p in enumerate(parts)]), device=net.device)
     _fit(net, x, y, ids, s, torch.Generator().manual_seed(seed))
     r = np.full((T, T), np.nan)
     r[:, -1] = [_accuracy(net, tasks, i) for i in range(T)]
@@ -255,9 +265,11 @@ def multitask(scenario: str, *, n_tasks: int, s: Settings, seed: int) -> dict[st
             "hebbian_energy": np.zeros((T, 0))}
 
 
-def run(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/hlop-continual.h5",
-        resume: bool = False, progress: bool = True, n_tasks: int = 10, scenarios: tuple[str, ...] = SCENARIOS,
-        methods: tuple[str, ...] = METHODS, settings: Settings | None = None) -> Outcome:
+def run(*, backend: str = "torch", device: str | None = None, seed: int = 0,
+        out: Path | str = "results/hlop-continual.h5", resume: bool = False, progress: bool = True,
+        n_tasks: int = 10, scenarios: tuple[str, ...] = SCENARIOS, methods: tuple[str, ...] = METHODS,
+        settings: Settings | None = None) -> Outcome:
+    eng = {**engine("hlop-continual", backend, device), "dtype": DTYPE}
     out = Path(out)
     s = settings or Settings()
     ck.count("n_tasks", n_tasks, minimum=2)
@@ -270,13 +282,13 @@ def run(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/hlo
     runs = [(sc, m) for sc in scenarios for m in methods]
     config = {"experiment": "hlop-continual", "n_tasks": n_tasks, "seed": seed, "runs": [list(r) for r in runs],
               "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(s).items()}}
-    with ResultsWriter(out, config=config, meta={"backend": "torch", "seed": seed}, resume=resume) as writer:
+    with ResultsWriter(out, config=config, meta={**eng, "seed": seed}, resume=resume) as writer:
         todo = [i for i in range(len(runs)) if i not in writer.finished_trials]
         for i in tqdm(todo, desc="HLOP runs", disable=not progress):
             sc, m = runs[i]
             start = time.perf_counter()
-            res = (multitask(sc, n_tasks=n_tasks, s=s, seed=seed) if m == "multitask"
-                   else sequential(m, sc, n_tasks=n_tasks, s=s, seed=seed))
+            res = (multitask(sc, n_tasks=n_tasks, s=s, seed=seed, device=eng["device"]) if m == "multitask"
+                   else sequential(m, sc, n_tasks=n_tasks, s=s, seed=seed, device=eng["device"]))
             r = res["accuracy"]
             acc = float(np.mean(r[:, -1]))
             bwt = acc_bwt(r)[1] if m != "multitask" else float("nan")
@@ -312,9 +324,13 @@ def run(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/hlo
                             "seconds"], rows=rows, files=files)
 
 
-def run_online(*, backend: str = "torch", seed: int = 0, out: Path | str = "results/hlop-continual-online.h5",
-               resume: bool = False, progress: bool = True) -> Outcome:
+def run_online(*, backend: str = "torch", device: str | None = None, seed: int = 0,
+               out: Path | str = "results/hlop-continual-online.h5", resume: bool = False, progress: bool = True,
+               n_tasks: int = 10, settings: Settings | None = None) -> Outcome:
     """The same benchmark with online (trace-based, no backpropagation through time) training: permuted
-    digits, fine-tuning vs HLOP."""
-    return run(backend=backend, seed=seed, out=out, resume=resume, progress=progress, scenarios=("permuted",),
-               methods=("finetune", "hlop"), settings=Settings(training="online"))
+    digits, fine-tuning vs HLOP, on ``device`` (as :func:`run`). ``settings`` (default: :class:`Settings`'
+    defaults) is trained online whatever its ``training``."""
+    engine("hlop-continual-online", backend, device)
+    s = replace(settings or Settings(), training="online")
+    return run(backend=backend, device=device, seed=seed, out=out, resume=resume, progress=progress,
+               n_tasks=n_tasks, scenarios=("permuted",), methods=("finetune", "hlop"), settings=s)

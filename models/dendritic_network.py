@@ -36,15 +36,20 @@ import torch
 from torch import nn
 
 from neurosim import _checks as ck
+from neurosim.backends.devices import placement, torch_dtype
 
 
 class SparseLinear(nn.Module):
-    """A linear layer with a fixed random connectivity mask (``sparsity`` of each unit's inputs removed)."""
+    """A linear layer with a fixed random connectivity mask (``sparsity`` of each unit's inputs removed).
+
+    The mask and the weights are drawn on the CPU from ``generator``, then placed on ``device`` and
+    ``dtype`` (as :class:`DendriticMLP`'s; kept as ``self.device`` and ``self.dtype``)."""
 
     def __init__(self, n_in: int, n_out: int, *, sparsity: float, input_density: float,
-                 generator: torch.Generator) -> None:
+                 generator: torch.Generator, device: str | None = None, dtype: str | None = None) -> None:
         super().__init__()
         ck.in_range("weight_sparsity", sparsity, 0.0, 0.99)
+        self.device, self.dtype = placement(device, dtype)
         keep = max(1, round((1.0 - sparsity) * n_in))
         order = torch.rand(n_out, n_in, generator=generator).argsort(dim=1)
         mask = torch.zeros(n_out, n_in)
@@ -54,6 +59,7 @@ class SparseLinear(nn.Module):
         self.weight = nn.Parameter((torch.rand(n_out, n_in, generator=generator) * 2 - 1) * bound * mask)
         fan_bound = 1.0 / math.sqrt(n_in)  # torch's default nn.Linear bias init
         self.bias = nn.Parameter((torch.rand(n_out, generator=generator) * 2 - 1) * fan_bound)
+        self.to(device=self.device, dtype=torch_dtype(self.dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.linear(x, self.weight * self.mask, self.bias)
@@ -76,16 +82,26 @@ def absolute_max_gate(t: torch.Tensor, segments: torch.Tensor, context: torch.Te
 
 
 class DendriticMLP(nn.Module):
-    """Hidden layers of sparse linear -> dendritic gate -> kWTA (see the module docstring); a shared head."""
+    """Hidden layers of sparse linear -> dendritic gate -> kWTA (see the module docstring); a shared head.
+
+    ``device`` ('cpu', 'cuda', 'cuda:<i>'; None: the CPU, like any torch module) and ``dtype``
+    ('float32' or 'float64'; None: torch's default dtype, float32 unless changed, the dtype the published
+    results were trained in) place every weight, segment and mask; they are checked by
+    :func:`neurosim.backends.resolve` and kept as ``self.device`` and ``self.dtype``. The weights are drawn
+    on the CPU from ``seed``, so a seed gives the same network on every device. Inputs and contexts must be
+    on that device and dtype."""
 
     def __init__(self, n_in: int, hidden: tuple[int, ...], n_out: int, *, n_segments: int, dim_context: int,
-                 kw_fraction: float | None = 0.05, weight_sparsity: float = 0.5, seed: int = 0) -> None:
+                 kw_fraction: float | None = 0.05, weight_sparsity: float = 0.5, seed: int = 0,
+                 device: str | None = None, dtype: str | None = None) -> None:
         super().__init__()
         ck.layer_sizes(n_in, hidden, n_out)
         ck.count("n_segments", n_segments, minimum=0)
         ck.count("dim_context", dim_context)
         if kw_fraction is not None:
             ck.in_range("kw_fraction", kw_fraction, 1e-6, 1.0)
+        self.device, self.dtype = placement(device, dtype)
+        place = {"device": self.device, "dtype": self.dtype}
         g = torch.Generator().manual_seed(seed)
         self.kw_fraction, self.n_segments, self.dim_context = kw_fraction, n_segments, dim_context
         self.layers = nn.ModuleList()
@@ -93,13 +109,16 @@ class DendriticMLP(nn.Module):
         density = 1.0
         sizes = (n_in, *hidden)
         for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-            self.layers.append(SparseLinear(a, b, sparsity=weight_sparsity, input_density=density, generator=g))
+            self.layers.append(SparseLinear(a, b, sparsity=weight_sparsity, input_density=density, generator=g,
+                                            **place))
             if n_segments:
                 bound = 1.0 / math.sqrt(0.1 * dim_context)
                 self.segments.append(nn.Parameter((torch.rand(b, n_segments, dim_context, generator=g) * 2 - 1)
                                                   * bound))
             density = kw_fraction if kw_fraction is not None else 0.5
-        self.head = SparseLinear(sizes[-1], n_out, sparsity=weight_sparsity, input_density=density, generator=g)
+        self.head = SparseLinear(sizes[-1], n_out, sparsity=weight_sparsity, input_density=density, generator=g,
+                                 **place)
+        self.to(device=self.device, dtype=torch_dtype(self.dtype))  # the segments
 
     def hidden(self, x: torch.Tensor, context: torch.Tensor | None = None) -> list[torch.Tensor]:
         """The activity of every hidden layer (after gating and kWTA / ReLU)."""
@@ -122,14 +141,18 @@ class DendriticMLP(nn.Module):
 
 
 class Prototypes:
-    """Task prototypes as context: the mean training input of each task; nearest prototype at test time."""
+    """Task prototypes as context: the mean training input of each task; nearest prototype at test time.
 
-    def __init__(self) -> None:
+    The prototypes, and the contexts and task indices given back, are on ``device`` and in ``dtype`` (as
+    :class:`DendriticMLP`'s; kept as ``self.device`` and ``self.dtype``); inputs are moved there."""
+
+    def __init__(self, *, device: str | None = None, dtype: str | None = None) -> None:
+        self.device, self.dtype = placement(device, dtype)
         self.means: list[torch.Tensor] = []
 
     def add(self, inputs: torch.Tensor) -> int:
         """Store the prototype of a new task from its training inputs; its task index."""
-        self.means.append(inputs.mean(dim=0))
+        self.means.append(inputs.to(device=self.device, dtype=torch_dtype(self.dtype)).mean(dim=0))
         return len(self.means) - 1
 
     def of_task(self, task: int, batch: int) -> torch.Tensor:
@@ -140,5 +163,5 @@ class Prototypes:
         if not self.means:
             ck.fail("prototypes", 0, "at least one stored task prototype")
         protos = torch.stack(self.means)
-        task = torch.cdist(inputs, protos).argmin(dim=1)
+        task = torch.cdist(inputs.to(protos), protos).argmin(dim=1)
         return protos[task], task

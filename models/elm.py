@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from neurosim import _checks as ck
+from neurosim.backends.devices import placement, torch_dtype
 
 MEMORY_UPDATES = ("original", "improved")
 
@@ -130,14 +131,21 @@ class ELM(nn.Module):
 
     ``n_branch`` groups the ``n_in`` synapses into that many branches of ``n_in / n_branch`` neighbours
     (Branch-ELM); the default, one branch per synapse, is the plain ELM.
+
+    ``device`` ('cpu', 'cuda', 'cuda:<i>'; None: the CPU, like any torch module) and ``dtype``
+    ('float32' or 'float64'; None: torch's default dtype, float32 unless changed, the dtype the published
+    results were trained in) place every parameter and buffer; they are checked by
+    :func:`neurosim.backends.resolve` and kept as ``self.device`` and ``self.dtype``. The weights are drawn
+    on the CPU, so a seed gives the same network on every device. Inputs must be on that device and dtype.
     """
 
     def __init__(self, n_in: int, n_out: int, *, d_m: int = 100, lam: float = 5.0, mlp_layers: int = 1,
                  mlp_hidden: int | None = None, tau_s_ms: float = 5.0, tau_min_ms: float = 1.0,
                  tau_max_ms: float = 1000.0, learn_tau_m: bool = False, w_s: float = 0.5,
                  n_branch: int | None = None, dt_ms: float = 1.0, memory_update: str = "original",
-                 scan: bool = True) -> None:
+                 scan: bool = True, device: str | None = None, dtype: str | None = None) -> None:
         super().__init__()
+        self.device, self.dtype = placement(device, dtype)
         self.scan = bool(scan)  # one hidden MLP layer: the hand-written scan; False: autograd through the loop
         self.n_in = ck.count("n_in", n_in)
         self.n_out = ck.count("n_out", n_out)
@@ -167,6 +175,7 @@ class ELM(nn.Module):
         sizes = [self.n_branch + d_m] + [self.mlp_hidden] * mlp_layers + [d_m]
         self.mlp = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
         self.readout = nn.Linear(d_m, n_out)
+        self.to(device=self.device, dtype=torch_dtype(self.dtype))
 
     @property
     def tau_m_ms(self) -> torch.Tensor:

@@ -46,6 +46,7 @@ import torch
 from torch import nn
 
 from neurosim import _checks as ck
+from neurosim.backends.devices import placement, torch_dtype
 
 
 class _ProjectedLinear(torch.autograd.Function):
@@ -66,21 +67,30 @@ class _ProjectedLinear(torch.autograd.Function):
 def projected_linear(x: torch.Tensor, weight: torch.Tensor, *, x_grad: torch.Tensor | None = None,
                      projector: torch.Tensor | None = None) -> torch.Tensor:
     """x W^T whose weight gradient uses ``x_grad`` (default ``x``) projected off ``projector``'s subspace."""
-    empty = torch.empty(0, dtype=x.dtype)
+    empty = torch.empty(0, dtype=x.dtype, device=x.device)
     return _ProjectedLinear.apply(x, weight, x if x_grad is None else x_grad.detach(),
                                   empty if projector is None else projector)
 
 
 class SpikingMLP(nn.Module):
     """Input -> hidden LIF layers -> linear readout (mean over ``steps``); ``heads`` output groups of
-    ``n_out`` (multi-head: one per task) or one shared head."""
+    ``n_out`` (multi-head: one per task) or one shared head.
+
+    ``device`` ('cpu', 'cuda', 'cuda:<i>'; None: the CPU, like any torch module) and ``dtype``
+    ('float32' or 'float64'; None: torch's default dtype, float32 unless changed, the dtype the published
+    results were trained in) place the weights and the neuron parameters; they are checked by
+    :func:`neurosim.backends.resolve` and kept as ``self.device`` and ``self.dtype``. The weights are drawn
+    on the CPU from ``seed``, so a seed gives the same network on every device. Inputs must be on that
+    device and dtype."""
 
     def __init__(self, n_in: int, hidden: tuple[int, ...], n_out: int, *, steps: int = 6, heads: int = 1,
                  tau_mem_ms: float = 10.0, v_th: float = 1.0, init_gain: float = 8.0, spike_density: float = 0.1,
-                 seed: int = 0) -> None:
+                 seed: int = 0, device: str | None = None, dtype: str | None = None) -> None:
         super().__init__()
         from norse.torch.functional.lif_box import LIFBoxParameters
 
+        self.device, self.dtype = placement(device, dtype)
+        place = {"device": self.device, "dtype": torch_dtype(self.dtype)}
         ck.layer_sizes(n_in, hidden, n_out)
         self.steps = ck.count("steps", steps)
         self.heads = ck.count("heads", heads)
@@ -89,7 +99,8 @@ class SpikingMLP(nn.Module):
         ck.positive("init_gain", init_gain)
         ck.in_range("spike_density", spike_density, 1e-3, 1.0)
         self.n_out = n_out
-        self.lif = LIFBoxParameters(tau_mem_inv=torch.as_tensor(1000.0 / tau_mem_ms), v_th=torch.as_tensor(v_th))
+        lif = LIFBoxParameters(tau_mem_inv=torch.as_tensor(1000.0 / tau_mem_ms), v_th=torch.as_tensor(v_th))
+        self.lif = lif._replace(**{k: v.to(**place) for k, v in lif._asdict().items() if isinstance(v, torch.Tensor)})
         self.trace_decay = 1.0 - 1.0 / tau_mem_ms  # dt = 1 ms
         g = torch.Generator().manual_seed(seed)
         sizes = (n_in, *hidden, n_out * heads)
@@ -102,6 +113,7 @@ class SpikingMLP(nn.Module):
                 layer.weight.copy_((torch.rand(b, a, generator=g) * 2 - 1) * bound * v_th)
             self.layers.append(layer)
             density = spike_density
+        self.to(**place)
 
     def forward(self, x: torch.Tensor, *, projectors: list[torch.Tensor | None] | None = None,
                 record: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -110,7 +122,7 @@ class SpikingMLP(nn.Module):
         from norse.torch.functional.lif_box import LIFBoxFeedForwardState, lif_box_feed_forward_step
 
         proj = projectors or [None] * len(self.layers)
-        states = [LIFBoxFeedForwardState(v=torch.zeros(x.shape[0], layer.out_features))
+        states = [LIFBoxFeedForwardState(v=x.new_zeros(x.shape[0], layer.out_features))
                   for layer in self.layers[:-1]]
         inputs: list[list[torch.Tensor]] = [[] for _ in self.layers]
         out = 0.0
@@ -133,10 +145,10 @@ class SpikingMLP(nn.Module):
         from norse.torch.functional.lif_box import LIFBoxFeedForwardState, lif_box_feed_forward_step
 
         proj = projectors or [None] * len(self.layers)
-        states = [LIFBoxFeedForwardState(v=torch.zeros(x.shape[0], layer.out_features))
+        states = [LIFBoxFeedForwardState(v=x.new_zeros(x.shape[0], layer.out_features))
                   for layer in self.layers[:-1]]
-        traces = [torch.zeros(x.shape[0], layer.in_features) for layer in self.layers]
-        total = torch.zeros(())
+        traces = [x.new_zeros(x.shape[0], layer.in_features) for layer in self.layers]
+        total = x.new_zeros(())
         for _ in range(self.steps):
             h = x
             for i, layer in enumerate(self.layers):
@@ -168,7 +180,7 @@ class SpikingMLP(nn.Module):
         nodes = [nir.Input(input_type=np.array([self.layers[0].in_features]))]
         tau_s = 1.0 / float(self.lif.tau_mem_inv)
         for i, layer in enumerate(self.layers):
-            w = layer.weight.detach().numpy().astype(np.float32)
+            w = layer.weight.detach().cpu().numpy().astype(np.float32)
             nodes.append(nir.Affine(weight=w, bias=np.zeros(w.shape[0], dtype=np.float32)))
             if i < len(self.layers) - 1:
                 n = w.shape[0]
@@ -180,11 +192,16 @@ class SpikingMLP(nn.Module):
 
 
 class HebbianSubspace:
-    """Subspace neurons of one layer (rows of ``h``), grown per task by the Oja subspace rule."""
+    """Subspace neurons of one layer (rows of ``h``), grown per task by the Oja subspace rule.
 
-    def __init__(self, dim: int) -> None:
+    ``device`` and ``dtype`` (as :class:`SpikingMLP`'s; kept as ``self.device`` and ``self.dtype``) hold
+    ``h``: :meth:`learn` moves the activity it is given there. The random starts and orders come from the
+    generator given to :meth:`learn`, drawn on the CPU, so a seed learns the same neurons on every device."""
+
+    def __init__(self, dim: int, *, device: str | None = None, dtype: str | None = None) -> None:
         self.dim = ck.count("dim", dim)
-        self.h = torch.zeros(0, dim)
+        self.device, self.dtype = placement(device, dtype)
+        self.h = torch.zeros(0, dim, device=self.device, dtype=torch_dtype(self.dtype))
 
     @property
     def projector(self) -> torch.Tensor | None:
@@ -198,19 +215,20 @@ class HebbianSubspace:
         ck.count("k", k, minimum=0)
         k = min(k, self.dim - self.h.shape[0])
         if k == 0:
-            return torch.zeros(0, self.dim)
+            return self.h.new_zeros(0, self.dim)
+        activity = activity.to(self.h)
         x = activity - (activity @ self.projector if self.h.shape[0] else 0.0)
         scale = float(x.pow(2).sum(dim=1).mean()) or 1.0
         # start from orthonormal rows outside the old subspace: the Oja flow then only rotates them
         # (from small random rows, weak directions take far longer to grow to unit norm, and until then
         # H^T H is no projector and lets updates leak into the old tasks' subspace)
-        start = torch.randn(k, self.dim, generator=generator)
+        start = torch.randn(k, self.dim, generator=generator).to(self.h)
         if self.h.shape[0]:
             start = start - start @ self.projector
         new = torch.linalg.qr(start.T).Q.T.contiguous()
         eta = lr / scale  # the rule's step relative to the input's power
         for _ in range(epochs):
-            order = torch.randperm(x.shape[0], generator=generator)
+            order = torch.randperm(x.shape[0], generator=generator).to(x.device)
             for i in range(0, x.shape[0], batch):
                 xb = x[order[i:i + batch]]
                 y = xb @ new.T
@@ -219,14 +237,18 @@ class HebbianSubspace:
         return new
 
 
+def _numpy(a: torch.Tensor | np.ndarray) -> np.ndarray:
+    """A float64 numpy copy of an array or a tensor on any device."""
+    return np.asarray(a.detach().cpu() if isinstance(a, torch.Tensor) else a, dtype=np.float64)
+
+
 def principal_angles(h: torch.Tensor | np.ndarray, activity: torch.Tensor | np.ndarray, k: int | None = None
                      ) -> np.ndarray:
     """Principal angles (radians, ascending) between span(rows of ``h``) and the top ``k`` (default: as many
     as ``h`` has rows) right singular vectors of ``activity`` (samples, dim)."""
     from scipy.linalg import subspace_angles
 
-    h = np.asarray(h, dtype=np.float64)
-    a = np.asarray(activity, dtype=np.float64)
+    h, a = _numpy(h), _numpy(activity)
     k = h.shape[0] if k is None else k
     _, _, vt = np.linalg.svd(a, full_matrices=False)
     return np.sort(subspace_angles(h.T, vt[:k].T))
@@ -235,8 +257,7 @@ def principal_angles(h: torch.Tensor | np.ndarray, activity: torch.Tensor | np.n
 def captured_energy(h: torch.Tensor | np.ndarray, activity: torch.Tensor | np.ndarray) -> float:
     """Energy of ``activity`` (samples, dim) in span(rows of ``h``) over the energy in its best subspace of the
     same dimension (the top singular vectors): 1 when the Hebbian neurons found the principal subspace."""
-    h = np.asarray(h, dtype=np.float64)
-    a = np.asarray(activity, dtype=np.float64)
+    h, a = _numpy(h), _numpy(activity)
     if h.shape[0] == 0:
         return 1.0
     q, _ = np.linalg.qr(h.T)  # orthonormal basis of span(h)

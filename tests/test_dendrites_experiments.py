@@ -37,11 +37,11 @@ def test_neuron_experiment_agrees_with_the_formulas_and_resumes(tmp_path, monkey
     real = dendrites_neuron.measure
     calls = []
 
-    def crash_after_five(p, reps, n_probe, rng):
+    def crash_after_five(p, reps, n_probe, rng, *engine):
         if len(calls) == 5:
             raise KeyboardInterrupt
         calls.append(p)
-        return real(p, reps, n_probe, rng)
+        return real(p, reps, n_probe, rng, *engine)
 
     monkeypatch.setattr(dendrites_neuron, "measure", crash_after_five)
     with pytest.raises(KeyboardInterrupt):
@@ -63,3 +63,22 @@ def test_continual_experiment_table(tmp_path) -> None:
     assert res.trials[0].metrics["accuracy"][0].shape == (2, 2)
     with pytest.raises(ValueError, match="^methods ="):
         dendrites_continual.run(out=tmp_path / "x.h5", methods=("nope",))
+
+
+def test_continual_experiment_records_its_engine_and_refuses_others(tmp_path) -> None:
+    dendrites_continual.run(out=tmp_path / "c.h5", device="cpu", n_tasks=2, hidden=(32,), epochs=1, methods=("mlp",),
+                            progress=False)
+    meta = read_results(tmp_path / "c.h5").meta
+    assert (meta["backend"], meta["device"], meta["dtype"], meta["seed"]) == ("torch", "cpu", "float32", 0)
+    refused = r"^backend = 'numba' is not allowed for dendrites-continual: one of \['torch'\]"
+    with pytest.raises(ValueError, match=refused):
+        dendrites_continual.run(out=tmp_path / "x.h5", backend="numba", progress=False)
+    assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.gpu
+def test_continual_experiment_runs_on_cuda(tmp_path) -> None:
+    outcome = dendrites_continual.run(out=tmp_path / "c.h5", device="cuda", n_tasks=2, hidden=(32,), epochs=1,
+                                      progress=False)
+    assert outcome.rows[0][-1] > 90  # the prototypes tell the two permutations apart on the GPU too
+    assert read_results(tmp_path / "c.h5").meta["device"] == "cuda"

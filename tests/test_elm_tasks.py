@@ -79,3 +79,32 @@ def test_tiny_sweeps_record_accuracy_and_memory_traces(tmp_path) -> None:
     trace = read_results(out).trials[3].metrics["memory_trace"][0]
     assert trace.shape == (10, 20) and np.isfinite(trace).all()
     assert all(f.exists() for f in outcome.files)
+
+
+TINY = {"bin_ms": 50.0, "n_train": 64, "n_test": 32, "epochs": 1, "progress": False}
+
+
+def test_the_results_record_the_engine_they_ran_on(tmp_path) -> None:
+    elm_tasks.run(out=tmp_path / "e.h5", device="cpu", models=("elm", "lstm"), bins_ms=(50.0,), delays_ms=(100.0,),
+                  recall_bin_ms=50.0, **{k: v for k, v in TINY.items() if k != "bin_ms"})
+    elm_tasks.run_sweeps(out=tmp_path / "s.h5", device="cpu", d_ms=(2,), tau_maxes_ms=(1000.0,), **TINY)
+    for name in ("e.h5", "s.h5"):
+        meta = read_results(tmp_path / name).meta
+        assert (meta["backend"], meta["device"], meta["dtype"], meta["seed"]) == ("torch", "cpu", "float32", 0)
+
+
+@pytest.mark.parametrize(("run", "name"), [(elm_tasks.run, "elm-tasks"), (elm_tasks.run_sweeps, "elm-sweeps")])
+def test_an_engine_the_experiment_lacks_is_refused(tmp_path, run, name: str) -> None:
+    with pytest.raises(ValueError, match=rf"^backend = 'numba' is not allowed for {name}: one of \['torch'\]"):
+        run(out=tmp_path / "x.h5", backend="numba", progress=False)
+    assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.gpu
+def test_the_experiments_run_on_cuda(tmp_path) -> None:
+    elm_tasks.run(out=tmp_path / "e.h5", device="cuda", bins_ms=(50.0,), delays_ms=(100.0,), recall_bin_ms=50.0,
+                  **{k: v for k, v in TINY.items() if k != "bin_ms"})
+    elm_tasks.run_sweeps(out=tmp_path / "s.h5", device="cuda", d_ms=(2,), tau_maxes_ms=(1000.0,), **TINY)
+    for name in ("e.h5", "s.h5"):
+        assert read_results(tmp_path / name).meta["device"] == "cuda"
+    assert np.isfinite(read_results(tmp_path / "s.h5").trials[1].metrics["memory_trace"][0]).all()

@@ -54,3 +54,28 @@ def test_identical_seeds_give_identical_matrices() -> None:
 def test_bad_settings_name_the_field(kwargs: dict, field: str) -> None:
     with pytest.raises(ValueError, match=rf"^{field} ="):
         hc.Settings(**{"hidden": (8,), **kwargs})
+
+
+def test_the_results_record_the_engine_they_ran_on(tmp_path) -> None:
+    hc.run(out=tmp_path / "h.h5", device="cpu", n_tasks=2, scenarios=("permuted",), methods=("finetune", "hlop"),
+           settings=SMALL, progress=False)
+    hc.run_online(out=tmp_path / "o.h5", device="cpu", n_tasks=2, settings=SMALL, progress=False)
+    for name in ("h.h5", "o.h5"):
+        meta = read_results(tmp_path / name).meta
+        assert (meta["backend"], meta["device"], meta["dtype"], meta["seed"]) == ("torch", "cpu", "float32", 0)
+    assert read_results(tmp_path / "o.h5").config["settings"]["training"] == "online"
+
+
+@pytest.mark.parametrize(("run", "name"), [(hc.run, "hlop-continual"), (hc.run_online, "hlop-continual-online")])
+def test_an_engine_the_experiment_lacks_is_refused(tmp_path, run, name: str) -> None:
+    with pytest.raises(ValueError, match=rf"^backend = 'numba' is not allowed for {name}: one of \['torch'\]"):
+        run(out=tmp_path / "x.h5", backend="numba", progress=False)
+    assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.gpu
+def test_every_method_runs_on_cuda(tmp_path) -> None:
+    outcome = hc.run(out=tmp_path / "h.h5", device="cuda", n_tasks=2, settings=SMALL, progress=False)
+    assert len(outcome.rows) == len(hc.SCENARIOS) * len(hc.METHODS)
+    hc.run_online(out=tmp_path / "o.h5", device="cuda", n_tasks=2, settings=SMALL, progress=False)
+    assert {read_results(tmp_path / n).meta["device"] for n in ("h.h5", "o.h5")} == {"cuda"}

@@ -6,6 +6,8 @@ import re
 
 import torch
 
+from neurosim import backends
+
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
@@ -31,3 +33,13 @@ def torch_dtype(dtype: str) -> torch.dtype:
     if dtype not in DTYPES:
         raise ValueError(f"dtype = {dtype!r} is not allowed: one of {list(DTYPES)}")
     return DTYPES[dtype]
+
+
+def placement(device: str | None, dtype: str | None) -> tuple[str, str]:
+    """``(device, dtype)`` of a torch module, checked by :func:`neurosim.backends.resolve` (a bad value is a
+    ``ValueError`` naming the field). ``device`` None is the CPU, as for any torch module: its inputs are the
+    caller's tensors (the experiments pass the device they chose, CUDA when torch sees a GPU); ``dtype``
+    None is torch's default dtype (float32 unless changed)."""
+    _, device, dtype = backends.resolve("torch", device or "cpu",
+                                        dtype or str(torch.get_default_dtype()).removeprefix("torch."))
+    return device, dtype

@@ -93,3 +93,69 @@ def test_bad_network_settings_name_the_field() -> None:
         DendriticMLP(64, (10,), 10, n_segments=2, dim_context=64, weight_sparsity=1.0)
     with pytest.raises(ValueError, match="^hidden ="):
         DendriticMLP(64, (), 10, n_segments=2, dim_context=64)
+
+
+@pytest.mark.parametrize("kwargs", [{"n_segments": 3}, {"n_segments": 0, "kw_fraction": None, "weight_sparsity": 0.0}])
+def test_device_and_dtype_place_every_weight_segment_and_mask(kwargs: dict) -> None:
+    net = DendriticMLP(16, (20, 20), 4, dim_context=16, seed=0, device="cpu", dtype="float64", **kwargs)
+    assert (net.device, net.dtype) == ("cpu", "float64")
+    assert all(layer.dtype == "float64" for layer in (*net.layers, net.head))
+    assert all(t.dtype == torch.float64 and t.device.type == "cpu" for t in (*net.parameters(), *net.buffers()))
+    x = torch.randn(5, 16, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    protos = Prototypes(device="cpu", dtype="float64")
+    protos.add(x.float())  # moved to the prototypes' dtype
+    assert protos.of_task(0, 5).dtype == torch.float64
+    out = net(x, protos.infer(x)[0])
+    assert out.dtype == torch.float64 and torch.isfinite(out).all()
+    out.sum().backward()
+    assert all(p.grad.dtype == torch.float64 for p in net.parameters())
+    # the same seed draws the same network in either dtype
+    same = DendriticMLP(16, (20, 20), 4, dim_context=16, seed=0, **kwargs)
+    assert torch.equal(net.head.weight.float(), same.head.weight)
+
+
+def test_sparse_linear_places_its_mask() -> None:
+    layer = SparseLinear(10, 4, sparsity=0.5, input_density=1.0, generator=torch.Generator().manual_seed(0),
+                         device="cpu", dtype="float64")
+    assert layer.mask.dtype == layer.weight.dtype == torch.float64 and layer.mask.sum().item() == 20.0
+    assert SparseLinear(10, 4, sparsity=0.5, input_density=1.0, generator=torch.Generator()).mask.dtype == torch.float32
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"dtype": "float16"}, r"^dtype = 'float16'"),
+                                                 ({"device": "tpu"}, r"^device = 'tpu'")])
+def test_a_bad_device_or_dtype_names_the_field(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DendriticMLP(8, (6,), 2, n_segments=2, dim_context=8, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        Prototypes(**kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where CUDA is missing")
+def test_cuda_is_refused_without_a_gpu() -> None:
+    with pytest.raises(ValueError, match=r"^device = 'cuda'"):
+        DendriticMLP(8, (6,), 2, n_segments=2, dim_context=8, device="cuda")
+    with pytest.raises(ValueError, match=r"^device = 'cuda'"):
+        Prototypes(device="cuda")
+
+
+@pytest.mark.gpu
+def test_cpu_and_cuda_agree_after_a_forward_and_an_optimizer_step() -> None:
+    tasks = permuted_digits(2, np.random.default_rng(0))
+    x = torch.as_tensor(tasks.train(1)[0][:32])
+    y = torch.as_tensor(tasks.train(1)[1][:32])
+    results = []
+    for device in ("cpu", "cuda"):
+        net = DendriticMLP(64, (64,), 10, n_segments=2, dim_context=64, kw_fraction=0.2, seed=3, device=device)
+        assert all(t.device.type == device for t in (*net.parameters(), *net.buffers()))
+        protos = Prototypes(device=device)
+        for t in range(2):
+            protos.add(torch.as_tensor(tasks.train(t)[0]))
+        context, task = protos.infer(x.to(device))
+        assert context.device.type == device and task.tolist() == [1] * 32
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        out = net(x.to(device), context)
+        torch.nn.functional.cross_entropy(out, y.to(device)).backward()
+        opt.step()
+        results.append([t.detach().cpu() for t in (out, net(x.to(device), context), net.layers[0].weight)])
+    for a, b in zip(*results, strict=True):
+        assert torch.allclose(a, b, atol=1e-4)

@@ -162,3 +162,58 @@ def test_bench_runs_without_the_reference_and_names_a_bad_reference_folder(tmp_p
     assert all(r["neurosim_s"] > 0 and "speedup" not in r for r in rows)
     with pytest.raises(ValueError, match="^reference ="):
         elm_bench.bench(reference=tmp_path, batch=2, steps=5)
+
+
+@pytest.mark.parametrize("cls_kwargs", [(ELM, {}), (ELM, {"scan": False, "mlp_layers": 2}),
+                                        (BranchELM, {"n_branch": 3})])
+def test_device_and_dtype_place_every_parameter_and_buffer(cls_kwargs: tuple) -> None:
+    cls, kwargs = cls_kwargs
+    torch.manual_seed(0)
+    elm = cls(6, 2, d_m=4, device="cpu", dtype="float64", **kwargs)
+    assert (elm.device, elm.dtype) == ("cpu", "float64")
+    tensors = [*elm.parameters(), *elm.buffers()]
+    assert all(t.dtype == torch.float64 and t.device.type == "cpu" for t in tensors)
+    x = (torch.rand(2, 9, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64) < 0.3).double()
+    y, mem = elm.run(x)
+    assert y.dtype == mem.dtype == torch.float64 and torch.isfinite(y).all()
+    y.sum().backward()
+    assert all(p.grad.dtype == torch.float64 for p in elm.parameters() if p.requires_grad)
+
+
+def test_the_default_dtype_is_float32() -> None:
+    elm = ELM(4, 2, d_m=3)
+    assert elm.dtype == "float32" and all(p.dtype == torch.float32 for p in elm.parameters())
+    assert elm.device == "cpu"  # like any torch module: the caller's tensors decide, not the machine
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"dtype": "float16"}, r"^dtype = 'float16'"),
+                                                 ({"device": "tpu"}, r"^device = 'tpu'")])
+def test_a_bad_device_or_dtype_names_the_field(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ELM(4, 2, d_m=3, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        BranchELM(4, 2, n_branch=2, d_m=3, **kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where CUDA is missing")
+def test_cuda_is_refused_without_a_gpu() -> None:
+    with pytest.raises(ValueError, match=r"^device = 'cuda'"):
+        ELM(4, 2, d_m=3, device="cuda")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kwargs", [{}, {"scan": False}, {"n_branch": 3}])
+def test_cpu_and_cuda_agree_after_a_forward_and_an_optimizer_step(kwargs: dict) -> None:
+    x = (torch.rand(4, 30, 6, generator=torch.Generator().manual_seed(0)) < 0.3).float()
+    outputs = []
+    for device in ("cpu", "cuda"):
+        torch.manual_seed(1)
+        elm = ELM(6, 2, d_m=5, device=device, **kwargs)
+        assert all(p.device.type == device for p in elm.parameters())
+        opt = torch.optim.Adam(elm.parameters(), lr=1e-2)
+        first = elm(x.to(device))
+        first.pow(2).sum().backward()
+        opt.step()
+        outputs.append((first.detach().cpu(), elm(x.to(device)).detach().cpu()))
+    for a, b in zip(*outputs, strict=True):
+        assert torch.allclose(a, b, atol=1e-4)

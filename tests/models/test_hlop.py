@@ -156,3 +156,67 @@ def test_bad_network_settings_name_the_field(kwargs: dict, field: str) -> None:
     args = {"n_in": 4, "hidden": (3,), "n_out": 2, **kwargs}
     with pytest.raises(ValueError, match=rf"^{field} ="):
         SpikingMLP(args.pop("n_in"), args.pop("hidden"), args.pop("n_out"), **args)
+
+
+def test_device_and_dtype_place_the_weights_and_the_neurons() -> None:
+    net = SpikingMLP(8, (6, 5), 3, steps=4, seed=0, device="cpu", dtype="float64")
+    assert (net.device, net.dtype) == ("cpu", "float64")
+    assert all(p.dtype == torch.float64 and p.device.type == "cpu" for p in net.parameters())
+    assert net.lif.tau_mem_inv.dtype == net.lif.v_th.dtype == torch.float64
+    x = torch.randn(2, 8, generator=torch.Generator().manual_seed(5), dtype=torch.float64) * 3
+    logits, inputs = net(x, record=True)
+    assert logits.dtype == torch.float64 and all(a.dtype == torch.float64 for a in inputs)
+    total = net.online_step_losses(x, lambda o: o.pow(2).mean())
+    assert total.dtype == torch.float64 and all(p.grad.dtype == torch.float64 for p in net.parameters())
+    # the same seed draws the same network in either dtype
+    assert torch.equal(net.layers[0].weight.float(), SpikingMLP(8, (6, 5), 3, seed=0).layers[0].weight)
+
+
+def test_hebbian_subspace_keeps_its_neurons_on_its_device_and_dtype() -> None:
+    x, _ = _low_rank_data(np.random.default_rng(2), 500, 12, [9.0, 4.0, 0.1])
+    sub = HebbianSubspace(12, device="cpu", dtype="float64")
+    assert (sub.device, sub.dtype) == ("cpu", "float64") and sub.h.dtype == torch.float64
+    new = sub.learn(torch.as_tensor(x, dtype=torch.float32), 2, epochs=20, generator=torch.Generator().manual_seed(0))
+    assert new.dtype == sub.h.dtype == sub.projector.dtype == torch.float64
+    assert captured_energy(new, x) > 0.99
+    assert HebbianSubspace(12).h.dtype == torch.float32
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"dtype": "float16"}, r"^dtype = 'float16'"),
+                                                 ({"device": "tpu"}, r"^device = 'tpu'")])
+def test_a_bad_device_or_dtype_names_the_field(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SpikingMLP(4, (3,), 2, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        HebbianSubspace(4, **kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal where CUDA is missing")
+def test_cuda_is_refused_without_a_gpu() -> None:
+    with pytest.raises(ValueError, match=r"^device = 'cuda'"):
+        SpikingMLP(4, (3,), 2, device="cuda")
+    with pytest.raises(ValueError, match=r"^device = 'cuda'"):
+        HebbianSubspace(4, device="cuda")
+
+
+@pytest.mark.gpu
+def test_cpu_and_cuda_agree_after_a_forward_and_an_optimizer_step() -> None:
+    x = torch.randn(8, 16, generator=torch.Generator().manual_seed(0)) * 2
+    y = torch.arange(8) % 4
+    gen = torch.Generator().manual_seed(1)
+    activity = torch.randn(300, 16, generator=gen) * torch.linspace(3.0, 0.1, 16)
+    results = []
+    for device in ("cpu", "cuda"):
+        net = SpikingMLP(16, (32,), 4, steps=5, seed=2, device=device)
+        assert all(p.device.type == device for p in net.parameters())
+        sub = HebbianSubspace(16, device=device)
+        sub.learn(activity, 3, epochs=5, generator=torch.Generator().manual_seed(3))
+        assert sub.h.device.type == device
+        opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+        logits, _ = net(x.to(device), projectors=[sub.projector, None])
+        torch.nn.functional.cross_entropy(logits, y.to(device)).backward()
+        opt.step()
+        after = net(x.to(device))[0]
+        results.append([t.detach().cpu() for t in (logits, after, net.layers[0].weight, sub.projector)])
+    for a, b in zip(*results, strict=True):
+        assert torch.allclose(a, b, atol=1e-4)
