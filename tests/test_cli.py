@@ -17,9 +17,36 @@ def test_info_lists_backends(capsys) -> None:
 
 def test_list_and_unknown_experiment(capsys) -> None:
     assert main(["list"]) == 0
-    assert "core-demo" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "core-demo" in out
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert "numba, torch " in lines["forgetting"] and "torch " in lines["elm-tasks"]
+    assert "numba, reference, torch, brian2" in lines["ca3-functional"] and "none" in lines["ca3-circuit"]
     assert main(["run", "no-such-thing"]) == 2
     assert "experiment = 'no-such-thing' is not allowed" in capsys.readouterr().err
+
+
+def test_run_refuses_an_engine_the_experiment_lacks_before_writing(tmp_path, capsys) -> None:
+    """Every experiment declares its engines: another is refused with their list (exit 2), never replaced."""
+    out = tmp_path / "x.h5"
+    cases = ((["elm-tasks", "--backend", "numba"], "backend = 'numba' is not allowed for elm-tasks: one of ['torch']"),
+             (["forgetting", "--backend", "brian2"], "one of ['numba', 'torch']"),
+             (["sparsey-capacity", "--backend", "reference"], "one of ['numba', 'torch']"),
+             (["core-demo", "--device", "cuda"], "device = 'cuda' is not allowed on backend 'numba'"),
+             (["ca3-circuit", "--backend", "numba"], "it runs no engine"),
+             (["core-demo", "--backend", "torch", "--device", "tpu"], "device = 'tpu' is not allowed"))
+    for args, message in cases:
+        assert main(["run", *args, "--out", str(out), "--quiet"]) == 2, args
+        assert message in capsys.readouterr().err, args
+        assert not out.exists() and not out.with_name("x.h5.partial").exists()
+
+
+def test_run_records_the_engine_that_ran(tmp_path, capsys) -> None:
+    out = tmp_path / "f.h5"
+    assert main(["run", "ca3-functional", "--backend", "torch", "--device", "cpu", "--out", str(out),
+                 "--quiet"]) == 0
+    meta = read_results(out).meta
+    assert (meta["backend"], meta["device"], meta["dtype"]) == ("torch", "cpu", "float64")
 
 
 def test_run_core_demo_writes_results_and_refuses_to_overwrite(tmp_path, capsys) -> None:

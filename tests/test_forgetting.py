@@ -131,3 +131,21 @@ def test_the_dendritic_memory_recognizes_every_studied_item_before_interference(
     assert np.all(r["familiarity"][:, 0] == 1.0)
     assert np.all(r["afc_novel"][:, 0] == 1.0)
     assert r["recall_half"][:, 0].mean() >= 0.9
+
+
+def test_the_engine_asked_for_runs_and_gives_the_same_curves(tmp_path) -> None:
+    """Every registered memory runs on numba and torch: the harness on torch (float64) writes the same
+    arrays as on numba and records the engine in /meta."""
+    runs = {}
+    for backend in ("numba", "torch"):
+        out = tmp_path / f"{backend}.h5"
+        forgetting.run(out=out, backend=backend, device="cpu", models=("hopfield", "sparsey", "dendrites"), **TINY)
+        runs[backend] = _arrays(out)
+        meta = read_results(out).meta
+        assert (meta["backend"], meta["device"], meta["dtype"]) == (backend, "cpu", "float64")
+    assert runs["numba"].keys() == runs["torch"].keys()
+    for key, arrays in runs["numba"].items():
+        for k, v in arrays.items():
+            np.testing.assert_array_equal(runs["torch"][key][k], v, err_msg=f"{key} {k}")
+    with pytest.raises(ValueError, match=r"backend = 'reference' is not allowed for forgetting"):
+        forgetting.run(out=tmp_path / "x.h5", backend="reference", models=("hopfield",), **TINY)

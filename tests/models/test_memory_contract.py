@@ -21,6 +21,11 @@ NAMES = ("hopfield", "dam-poly", "dam-exp", "sparsey", "dendrites", "ca3", "ca3-
 CASES = [(name, engine) for name, engines in available().items() for engine in engines if engine != "brian2"]
 
 
+def _make(name: str, engine: str = "numba", **kw) -> Memory:
+    """A registered memory on ``engine``; torch on the CPU (CUDA has its own test, marked gpu)."""
+    return create(name, backend=engine, device="cpu", **kw)
+
+
 def _data(seed: int, n_items: int, sparsity: float = 0.1, n: int = N):
     rng = np.random.default_rng(seed)
     active = round(sparsity * n)
@@ -63,7 +68,7 @@ def test_reads_never_change_the_memory(name: str, engine: str) -> None:
     what it does in a twin that was never read."""
     items, novel, cues = _data(1, 5)
     extra, _, extra_cues = _data(2, 6)
-    read, twin = (create(name, n_units=N, sparsity=0.1, backend=engine, seed=3) for _ in range(2))
+    read, twin = (_make(name, engine, n_units=N, sparsity=0.1, seed=3) for _ in range(2))
     for m in (read, twin):
         _store(m, items[:4])
     before = _answers(read, items, novel, cues)
@@ -166,7 +171,7 @@ def test_engines_give_equal_results(name: str) -> None:
     engines = [e for e in available()[name] if e != "brian2"]
     runs = {}
     for engine, dtype in [(e, None) for e in engines] + [("torch", "float32")]:
-        m = create(name, n_units=N, sparsity=0.1, backend=engine, dtype=dtype, seed=2)
+        m = _make(name, engine, n_units=N, sparsity=0.1, dtype=dtype, seed=2)
         _store(m, items)
         runs[(engine, m.dtype)] = _answers(m, items, novel, cues)
         m.close()
