@@ -10,7 +10,8 @@ numba's (the contract's float64 equality).
 
 The counts shrink with the size so that every row takes seconds on two cores: a Hopfield network
 of 10,000 units holds a 10,000 x 10,000 weight matrix and recalls by sweeping every unit, and a
-spiking memory simulates 14 ms of its circuit per store and a frozen copy per read.
+spiking memory simulates 14 ms of its circuit per store and a frozen copy per read (the
+autoassociative CA3, all-to-all, is left out above ``MAX_UNITS``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ COUNTS = {"hopfield": (200, 100), "dam-poly": (200, 100), "dam-exp": (200, 100),
           "dendrites": (500, 200), "ca3": (40, 20), "ca3-auto": (40, 20)}
 FLOOR = {"hopfield": (50, 20), "dam-poly": (100, 20), "dam-exp": (100, 20), "sparsey": (1000, 1000),
          "dendrites": (50, 50), "ca3": (10, 5), "ca3-auto": (5, 5)}
+# the autoassociative CA3 is all-to-all twice (excitatory and inhibitory): 2 N (N - 1) synapses, 2 x 10^8 at
+# N = 10,000, each store compiling a fresh copy; beyond this size it is left out (and said so)
+MAX_UNITS = {"ca3-auto": 2000}
 
 
 def engines() -> list[tuple[str, str]]:
@@ -64,6 +68,10 @@ def bench(sizes: tuple[int, ...] = (1000, 10000), models: tuple[str, ...] | None
     rows = []
     for n in sizes:
         for name in models or tuple(available()):
+            if n > MAX_UNITS.get(name, n):
+                log(f"{name:9s} N={n:6d} left out: {2 * n * (n - 1):.1e} all-to-all synapses (at most "
+                    f"{MAX_UNITS[name]} units here)")
+                continue
             n_store, n_probe = counts(name, n)
             rng = np.random.default_rng(seed)
             active = round(SPARSITY * n)

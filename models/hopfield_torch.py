@@ -1,10 +1,10 @@
 """The Hopfield network's and the dense associative memory's torch engine (CPU or CUDA, float64 or float32).
 
 The dynamics of :mod:`neurosim.models.hopfield` with the interface of :mod:`.hopfield_numba`,
-vectorised over the cues of a batch instead of looping over them: ``"async"`` visits the units
-in the same orders as the numba kernels, one unit at a time for every cue at once, and updates
-the fields (overlaps) of the cues where the unit flipped (a cue that has reached its fixed point
-stays there: no unit flips in a sweep that changes nothing);
+vectorised over the cues of a batch instead of looping over them: ``"async"`` follows the same
+unit orders as the numba kernels, for every cue at once (the classical network jumps each cue to
+its next flip, the dense memory visits the units one by one; a cue that has reached its fixed
+point stays there: no unit flips in a sweep that changes nothing);
 ``"sync"`` is one matrix product per sweep. Each cue stops where the numba kernel stops it
 (a sweep without a flip; for ``"sync"`` also a 2-cycle), so its sweep count is the same.
 Weights and patterns live on the device; numpy goes in and out at the interface only.
@@ -36,20 +36,35 @@ def _flip(g: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
 
 
 def _asynchronous(s: torch.Tensor, orders: np.ndarray, sweeps: torch.Tensor, decide, update) -> None:
-    """Asynchronous dynamics of every row of ``s`` (in place), the units in ``orders[k]`` in sweep ``k``:
-    ``decide(i)`` is unit i's next state in every row; the rows where it flips are set, then
-    ``update(i, moved)`` updates their fields. A row stops after a sweep without a flip, as in the numba
-    kernels (a row at its fixed point stays there), and ``sweeps`` counts the sweeps each row took."""
+    """Asynchronous dynamics of every row of ``s`` (in place), the units in ``orders[k]`` in sweep ``k``
+    (the classical network's: a flip changes the fields by one row of J, so ``decide`` stays cheap).
+
+    Visiting the units one at a time would cost a Python step per unit; instead each step jumps every row
+    to the next unit, in its sweep's order, whose state would change: ``decide()`` is every unit's next
+    state (B, N) given the current fields, and the units before that one keep theirs, since no field has
+    changed since they were visited. That unit flips and ``update(rows, units)`` updates those rows'
+    fields. So each sweep takes as many steps as the most flips in any row, and gives exactly what the
+    unit-by-unit sweep gives. A row stops after a sweep without a flip, as in the numba kernels (a row
+    at its fixed point stays there); ``sweeps`` counts the sweeps each row took."""
+    n = s.shape[1]
     active = torch.ones(s.shape[0], dtype=torch.bool, device=s.device)
+    rank = torch.empty(n, dtype=torch.int64, device=s.device)
     for k in range(orders.shape[0]):
+        rank[torch.as_tensor(orders[k], device=s.device)] = torch.arange(n, device=s.device)
+        pos = torch.where(active, 0, n)  # each row's next position in the order (n: done with this sweep)
         changed = torch.zeros_like(active)
-        for i in orders[k].tolist():
-            new = decide(i)
-            moved = torch.nonzero(new != s[:, i]).squeeze(1)
-            if moved.numel():  # most units flip in no row: skip them
-                changed[moved] = True
-                s[moved, i] = new[moved]
-                update(i, moved)
+        while True:
+            new = decide()
+            wants = (new != s) & (rank[None, :] >= pos[:, None])
+            first = torch.where(wants, rank[None, :], n).min(1)
+            rows = torch.nonzero(first.values < n).squeeze(1)
+            if not rows.numel():
+                break
+            units = first.indices[rows]
+            s[rows, units] = new[rows, units]
+            update(rows, units)
+            changed[rows] = True
+            pos[rows] = first.values[rows] + 1
         sweeps[active] = k + 1
         active &= changed
         if not bool(active.any()):
@@ -103,10 +118,10 @@ class HopfieldArrays(_OnDevice):
     def _async(self, s: torch.Tensor, theta_n: float, orders: np.ndarray, sweeps: torch.Tensor) -> None:
         h = s @ self.j
 
-        def update(i: int, moved: torch.Tensor) -> None:  # s[moved, i] holds the new spins: d = 2 s
-            h.index_add_(0, moved, (2.0 * s[moved, i])[:, None] * self.j[i])
+        def update(rows: torch.Tensor, units: torch.Tensor) -> None:  # s holds the new spins: d = 2 s
+            h[rows] += (2.0 * s[rows, units])[:, None] * self.j[units]
 
-        _asynchronous(s, orders, sweeps, lambda i: _flip(h[:, i] - theta_n, s[:, i]), update)
+        _asynchronous(s, orders, sweeps, lambda: _flip(h - theta_n, s), update)
 
     def _sync(self, s: torch.Tensor, theta_n: float, max_sweeps: int, sweeps: torch.Tensor) -> None:
         _synchronous(s, lambda s: _flip(s @ self.j - theta_n, s), max_sweeps, sweeps)
@@ -154,36 +169,47 @@ class DenseArrays(_OnDevice):
 
     def _async(self, s: torch.Tensor, terms: _Terms, on: torch.Tensor, orders: np.ndarray,
                sweeps: torch.Tensor) -> None:
+        """Unit by unit, as the numba kernel: a flip changes every pattern's overlap and so every unit's
+        Delta, so jumping to the next flip (:func:`_asynchronous`) would cost a (B, P) x (P, N) product per
+        flip against one (B, P) sum per unit visited here. Only the rows where the unit flips are updated."""
         c_t = self.c.T
-        o = s @ self.c.T  # (B, P) overlaps in the integer units
+        o = s @ c_t  # (B, P) overlaps in the integer units
         t = terms(o)
-
-        def decide(i: int) -> torch.Tensor:
-            up = torch.where(on[i], t[0], t[1]).sum(1)    # the unit at +1
-            down = torch.where(on[i], t[2], t[3]).sum(1)  # the unit at -1
-            return _flip(torch.where(s[:, i] > 0, up, down), s[:, i])
-
-        def update(i: int, moved: torch.Tensor) -> None:
-            o.index_add_(0, moved, (2.0 * s[moved, i])[:, None] * c_t[i])
-            t[:, moved] = terms(o[moved])
-
-        _asynchronous(s, orders, sweeps, decide, update)
+        active = torch.ones(s.shape[0], dtype=torch.bool, device=self.dev)
+        for k in range(orders.shape[0]):
+            changed = torch.zeros_like(active)
+            for i in orders[k].tolist():
+                up = torch.where(on[i], t[0], t[1]).sum(1)    # the unit at +1
+                down = torch.where(on[i], t[2], t[3]).sum(1)  # the unit at -1
+                new = _flip(torch.where(s[:, i] > 0, up, down), s[:, i])
+                moved = torch.nonzero(new != s[:, i]).squeeze(1)
+                if moved.numel():  # most units flip in no row: skip them
+                    changed[moved] = True
+                    s[moved, i] = new[moved]
+                    o[moved] += (2.0 * new[moved])[:, None] * c_t[i]
+                    t[:, moved] = terms(o[moved])
+            sweeps[active] = k + 1
+            active &= changed
+            if not bool(active.any()):
+                break
 
     def _sync(self, s: torch.Tensor, terms: _Terms, on: torch.Tensor, max_sweeps: int, sweeps: torch.Tensor) -> None:
         on_f = on.to(self.fdt)
         off_f = 1.0 - on_f
 
-        def decide(s: torch.Tensor) -> torch.Tensor:
-            t = terms(s @ self.c.T)
-            return _flip(torch.where(s > 0, t[0] @ on_f.T + t[1] @ off_f.T, t[2] @ on_f.T + t[3] @ off_f.T), s)
-
-        _synchronous(s, decide, max_sweeps, sweeps)
+        _synchronous(s, lambda s: _delta_flip(s, terms(s @ self.c.T), on_f, off_f), max_sweeps, sweeps)
 
     def overlaps(self, s: np.ndarray, scale: float) -> np.ndarray:
         return (self.tensor(s) @ self.c.T / scale).to(torch.float64).cpu().numpy()
 
     def patterns(self) -> np.ndarray:
         return self.c.to(torch.float64).cpu().numpy()
+
+
+def _delta_flip(s: torch.Tensor, t: torch.Tensor, on_f: torch.Tensor, off_f: torch.Tensor) -> torch.Tensor:
+    """Every unit's next state from Delta_i = sum over patterns of the term for the unit's sign and the
+    pattern being on or off there (``on_f``, ``off_f``: (N, P) 0/1)."""
+    return _flip(torch.where(s > 0, t[0] @ on_f.T + t[1] @ off_f.T, t[2] @ on_f.T + t[3] @ off_f.T), s)
 
 
 class _Terms:
