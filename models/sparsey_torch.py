@@ -48,11 +48,7 @@ class MacArrays:
              ) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes (B, q) cell indices and G (B,) from V (B, q, k)."""
         _, q, k, g_low, gamma, chi, center, width = csa
-        best = v.max(2).values
-        g = best[:, 0].clone()
-        for c in range(1, q):  # the kernel's order
-            g = g + best[:, c]
-        g = g / q
+        g = torch.cumsum(v.max(2).values, 1)[:, -1] / q  # summed over the CMs in order (the kernel's)
         x = (g - g_low) / (1.0 - g_low)
         eta = 1.0 + torch.where(x > 0.0, x ** gamma * chi * k, torch.zeros_like(x))
         if recognize:
