@@ -507,6 +507,7 @@ class _BatchedStub:
 
     def __init__(self, sim: Simulator, batch_size: int) -> None:
         self._sim, self.network, self.backend, self.seed = sim, sim.network, sim.backend, sim.seed
+        self.device, self.dtype = sim.device, sim.dtype
         self.batch_size, self.t_ms = batch_size, sim.t_ms
 
     def spikes(self, name: str, trial: int = 0):
