@@ -96,7 +96,8 @@ def get(name: str) -> Experiment:
 def engine(name: str, backend: str | None = None, device: str | None = None) -> dict[str, str]:
     """What experiment ``name`` runs on: ``{"backend", "device", "dtype"}``, checked against the engines it
     declares (``backend`` None: its default) by :func:`neurosim.backends.resolve`; an engine it lacks is a
-    ``ValueError`` listing those it has. Experiments record this dict in their results' ``/meta``."""
+    ``ValueError`` listing those it has. Experiments record this dict in their results' ``/meta``. An
+    experiment that runs no engine (a drawing) gets ``{}`` and refuses any backend or device."""
     from neurosim import backends
 
     engines = get(name).engines
@@ -104,7 +105,7 @@ def engine(name: str, backend: str | None = None, device: str | None = None) -> 
         if backend is not None or device is not None:
             raise ValueError(f"backend = {backend!r} is not allowed for {name}: it runs no engine (leave out "
                              f"--backend and --device)")
-        return {"backend": "none", "device": "none", "dtype": "none"}
+        return {}
     backend = engines[0] if backend is None else backend
     if backend not in engines:
         raise ValueError(f"backend = {backend!r} is not allowed for {name}: one of {list(engines)}")

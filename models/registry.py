@@ -2,8 +2,9 @@
 
 :func:`create` builds a memory for items of ``n_units`` units with ``sparsity`` of them active,
 deriving what the model needs from the sparsity (the Hopfield family's activity and threshold, the
-dendritic segments' size and threshold); ``**options`` go to the model's constructor and override
-those defaults. :func:`available` lists the memories and the engines installed here. The forgetting
+dense polynomial memory's degree, the dendritic segments' size and threshold; the autoassociative
+CA3's inhibition is fixed); each rule says what it was measured against. ``**options`` go to the
+model's constructor and override those defaults. :func:`available` lists the memories and the engines installed here. The forgetting
 harness, the live viewer and the command line read this table; nothing keeps its own list.
 """
 

@@ -75,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # unknown names, and engines the experiment lacks, fail before anything is written
     eng = experiments.engine(args.name, args.backend, args.device)
-    ran_on = {} if eng["backend"] == "none" else {"backend": eng["backend"], "device": eng["device"]}
+    ran_on = {"backend": eng["backend"], "device": eng["device"]} if eng else {}
     out = Path(args.out or f"results/{args.name}.h5")
     if out.exists() and not args.resume:
         if not args.force:

@@ -37,11 +37,6 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def info(name: str) -> BackendInfo:
-    _check(name)
-    return _REGISTRY[name]
-
-
 def is_available(name: str) -> bool:
     """True when the backend's library can be imported (without importing it)."""
     _check(name)
