@@ -144,7 +144,7 @@ class MacArrays:
                 v = v * self._support(w, idx, lam_s)
             code, g = self._csa(v.view(1, q, k), csa, uni[t:t + 1], recognize)
             code = code[0]
-            if learn and (freeze_at < 0 or int(n_set[0] + newly) < freeze_at):
+            if learn and (freeze_at < 0 or int(n_set[0]) + int(newly) < freeze_at):
                 for w, idx, _ in sources:
                     rows, cols = idx[:, None], code[None, :]
                     if w is self.u:

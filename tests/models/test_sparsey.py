@@ -225,3 +225,26 @@ def test_hierarchy_shapes_and_level1_familiarity() -> None:
 def test_bad_input_names_the_field(make, field) -> None:
     with pytest.raises(ValueError, match="^" + re.escape(field) + " = .* is not allowed"):
         make()
+
+
+def test_the_torch_engine_chooses_the_numba_kernels_codes() -> None:
+    """Fed the same uniforms, torch (float64) picks the same winners as numba with U, H and D inputs, silent
+    rows (min_active), freezing, recognition and reconstruction, and learns the same weights."""
+    rng = np.random.default_rng(12)
+    x = random_patterns(rng, 30, 50, 5)
+    x[3] = False
+    x[4, 1:] = False
+    top = random_patterns(rng, 30, 20, 3)
+    runs = {}
+    for backend in ("numba", "torch"):
+        draws = np.random.default_rng(1)
+        mac = MAC(50, 5, 4, horizontal=True, n_top_down=20, backend=backend, device="cpu",
+                  params=CSAParams(min_active=2, freeze_fraction=0.3))
+        learned = mac.present(x, draws, sequence=True, top_down=top)
+        coded = mac.present(x, draws, sequence=True, top_down=top, learn=False)
+        seen = mac.present(x, top_down=top, learn=False, recognize=True, require_input=False)
+        runs[backend] = (learned.cells, learned.familiarity, coded.cells, seen.cells, seen.familiarity,
+                         mac.u, mac.h, mac.d, mac.prev, mac.frozen, mac.reconstruct(seen.cells, 0.5))
+    assert runs["numba"][9]  # froze on the way
+    for a, b in zip(runs["numba"], runs["torch"], strict=True):
+        np.testing.assert_array_equal(a, b)
