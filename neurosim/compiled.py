@@ -98,21 +98,15 @@ def _compile(net: Network) -> CompiledNetwork:
     n_neurons = sum(p.size for p in net.populations)
     n_nodes = start
 
-    def per_neuron(f) -> np.ndarray:
-        return np.concatenate([np.full(p.size, f(p), dtype=np.float64) for p in net.populations])
+    def per_neuron(attr: str) -> np.ndarray:
+        return np.concatenate([p.params.per_neuron(attr, p.size) for p in net.populations])
 
-    def par(attr: str):
-        return lambda p: getattr(p.params, attr)
-
-    tau_m = per_neuron(par("tau_m_ms"))
-    tau_e = per_neuron(par("tau_syn_e_ms"))
-    tau_i = per_neuron(par("tau_syn_i_ms"))
+    tau_m = per_neuron("tau_m_ms")
+    tau_e = per_neuron("tau_syn_e_ms")
+    tau_i = per_neuron("tau_syn_i_ms")
     from neurosim._checks import ms_to_steps_ceil
 
-    refrac = np.concatenate([
-        np.full(p.size, ms_to_steps_ceil(p.params.tau_refrac_ms, dt), dtype=np.int64)
-        for p in net.populations
-    ])
+    refrac = np.array([ms_to_steps_ceil(t, dt) for t in per_neuron("tau_refrac_ms")], dtype=np.int64)
 
     # rules: one entry per distinct STDP parameter set
     rules: list[STDP] = []
@@ -179,12 +173,12 @@ def _compile(net: Network) -> CompiledNetwork:
         n_neurons=n_neurons,
         n_nodes=n_nodes,
         offsets=offsets,
-        v_init=per_neuron(par("v_init_mV")),
-        v_rest=per_neuron(par("v_rest_mV")),
-        v_reset=per_neuron(par("v_reset_mV")),
-        v_thresh=per_neuron(par("v_thresh_mV")),
-        r_mohm=per_neuron(lambda p: p.params.r_mohm),
-        i_offset=per_neuron(par("i_offset_nA")),
+        v_init=per_neuron("v_init_mV"),
+        v_rest=per_neuron("v_rest_mV"),
+        v_reset=per_neuron("v_reset_mV"),
+        v_thresh=per_neuron("v_thresh_mV"),
+        r_mohm=tau_m / per_neuron("cm_nF"),
+        i_offset=per_neuron("i_offset_nA"),
         decay_m=np.exp(-dt / tau_m),
         decay_e=np.exp(-dt / tau_e),
         decay_i=np.exp(-dt / tau_i),

@@ -119,6 +119,47 @@ class FromList:
 Connector = OneToOne | AllToAll | FixedProbability | FromList
 
 
+# -- per-connection values drawn from a distribution (a weight or a delay per synapse) ------------------------
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """One value per connection, uniform in [``low``, ``high``), drawn from its own ``seed``."""
+
+    low: float
+    high: float
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        ck.finite("Uniform.low", self.low)
+        if ck.finite("Uniform.high", self.high) < self.low:
+            ck.fail("Uniform.high", self.high, f">= low ({self.low})")
+        ck.count("Uniform.seed", self.seed, minimum=0)
+
+    def draw(self, n: int) -> np.ndarray:
+        return np.random.default_rng(self.seed).uniform(self.low, self.high, n)
+
+
+@dataclass(frozen=True)
+class Normal:
+    """One value per connection, normal with ``mean`` and ``sd``, drawn from its own ``seed``."""
+
+    mean: float
+    sd: float
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        ck.finite("Normal.mean", self.mean)
+        ck.non_negative("Normal.sd", self.sd)
+        ck.count("Normal.seed", self.seed, minimum=0)
+
+    def draw(self, n: int) -> np.ndarray:
+        return np.random.default_rng(self.seed).normal(self.mean, self.sd, n)
+
+
+Distribution = Uniform | Normal
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.array(a)  # own copy
     a.setflags(write=False)

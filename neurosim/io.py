@@ -69,6 +69,7 @@ from neurosim import __version__
 from neurosim import _checks as ck
 
 if TYPE_CHECKING:
+    from neurosim.network import Network
     from neurosim.simulator import Simulator
 
 try:  # POSIX; elsewhere runs are not protected against two concurrent writers
@@ -122,6 +123,7 @@ class Results(Record):
     config: dict[str, Any]
     trials: dict[int, Record]
     complete: bool
+    network: Network | None = None  # the simulated network, where the run stored it (save_simulation does)
 
 
 # -- validation ------------------------------------------------------------------------
@@ -534,8 +536,9 @@ class ResultsWriter:
 
     def write_main(self, *, spikes: Spikes | None = None, traces: Traces | None = None,
                    weights: Weights | None = None, metrics: Metrics | None = None,
-                   attrs: Attrs | None = None) -> None:
-        """Store the top-level (non-trial) groups, as :meth:`write_trial` does; ``attrs`` go on ``/``.
+                   attrs: Attrs | None = None, network: Network | None = None) -> None:
+        """Store the top-level (non-trial) groups, as :meth:`write_trial` does; ``attrs`` go on ``/``,
+        ``network`` (the simulated :class:`~neurosim.Network`) as ``/network`` (:mod:`neurosim.serialize`).
 
         Once per writer; on resume it replaces what the interrupted writer stored.
         """
@@ -546,6 +549,10 @@ class ResultsWriter:
         for k in rec.attrs:
             if k in ("format", "format_version"):
                 ck.fail("attrs key", k, "a name other than 'format' and 'format_version'")
+        if network is not None:
+            from neurosim.serialize import save_network
+
+            save_network(self.partial_path / "network.h5", network)
         _write_record_file(self.partial_path / "main.h5", rec)
         self._main_written = True
 
@@ -569,6 +576,9 @@ class ResultsWriter:
             else:
                 for name in GROUPS:
                     f.create_group(name)
+            if (self.partial_path / "network.h5").exists():
+                with h5py.File(self.partial_path / "network.h5", "r") as net:
+                    net.copy(net["/"], f, name="network")
             trials = f.create_group("trials")
             for index, p in _trial_files(self.partial_path).items():
                 _copy_record(p, trials.create_group(f"{index:06d}"))
@@ -649,7 +659,7 @@ def save_simulation(path: str | os.PathLike, sim: Simulator, *, config: Mapping[
         main = _record(None, None, None, metrics, None)
         trials = [_record(**trial(b), metrics=None, attrs=None) for b in range(sim.batch_size)]
     with ResultsWriter(path, config=config, meta=merged) as w:
-        w.write_main(**_as_kwargs(main))
+        w.write_main(**_as_kwargs(main), network=net)
         for b, rec in enumerate(trials):
             w.write_trial(b, **_as_kwargs(rec))
     return w.path
@@ -688,7 +698,13 @@ def _read_final(path: Path) -> Results:
         config = json.loads(f["config"].asstr()[()])
         main = _read_record(f, skip_attrs=("format", "format_version"))
         trials = {int(k): _read_record(g) for k, g in f["trials"].items()}
-    return Results(**vars(main), meta=meta, config=config, trials=dict(sorted(trials.items())), complete=True)
+        network = None
+        if "network" in f:
+            from neurosim.serialize import read_network
+
+            network = read_network(f["network"])
+    return Results(**vars(main), meta=meta, config=config, trials=dict(sorted(trials.items())), complete=True,
+                   network=network)
 
 
 def _read_partial(partial: Path) -> Results:

@@ -10,6 +10,7 @@ value and the allowed range.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -17,43 +18,74 @@ from typing import Literal
 import numpy as np
 
 from neurosim import _checks as ck
-from neurosim.connectors import AllToAll, Connector, FixedProbability, FromList, OneToOne
+from neurosim.connectors import AllToAll, Connector, Distribution, FixedProbability, FromList, Normal, OneToOne, Uniform
 from neurosim.plasticity import STDP
 
 Receptor = Literal["excitatory", "inhibitory"]
 STATE_VARIABLES = ("v_mV", "i_syn_e_nA", "i_syn_i_nA")
 
 
+_POSITIVE = ("tau_m_ms", "cm_nF", "tau_syn_e_ms", "tau_syn_i_ms")  # > 0
+_FINITE = ("v_rest_mV", "v_reset_mV", "v_thresh_mV", "i_offset_nA", "v_init_mV")
+
+
 @dataclass(frozen=True)
 class LIFParams:
-    """PyNN ``IF_curr_exp`` parameters, same names with units appended, PyNN defaults."""
+    """PyNN ``IF_curr_exp`` parameters, same names with units appended, PyNN defaults.
 
-    tau_m_ms: float = 20.0
-    cm_nF: float = 1.0
-    v_rest_mV: float = -65.0
-    v_reset_mV: float = -65.0
-    v_thresh_mV: float = -50.0
-    tau_refrac_ms: float = 0.1
-    tau_syn_e_ms: float = 5.0
-    tau_syn_i_ms: float = 5.0
-    i_offset_nA: float = 0.0
-    v_init_mV: float = -65.0
+    Each field is one value for the whole population or one value per neuron (a sequence of the
+    population's size: :class:`Population` checks the length); per-neuron values are kept as tuples,
+    so parameters stay immutable, comparable data.
+    """
+
+    tau_m_ms: float | tuple[float, ...] = 20.0
+    cm_nF: float | tuple[float, ...] = 1.0
+    v_rest_mV: float | tuple[float, ...] = -65.0
+    v_reset_mV: float | tuple[float, ...] = -65.0
+    v_thresh_mV: float | tuple[float, ...] = -50.0
+    tau_refrac_ms: float | tuple[float, ...] = 0.1
+    tau_syn_e_ms: float | tuple[float, ...] = 5.0
+    tau_syn_i_ms: float | tuple[float, ...] = 5.0
+    i_offset_nA: float | tuple[float, ...] = 0.0
+    v_init_mV: float | tuple[float, ...] = -65.0
 
     def __post_init__(self) -> None:
-        ck.positive("LIFParams.tau_m_ms", self.tau_m_ms, "ms")
-        ck.positive("LIFParams.cm_nF", self.cm_nF, "nF")
-        ck.non_negative("LIFParams.tau_refrac_ms", self.tau_refrac_ms, "ms")
-        ck.positive("LIFParams.tau_syn_e_ms", self.tau_syn_e_ms, "ms")
-        ck.positive("LIFParams.tau_syn_i_ms", self.tau_syn_i_ms, "ms")
-        for nm in ("v_rest_mV", "v_reset_mV", "v_thresh_mV", "i_offset_nA", "v_init_mV"):
-            ck.finite(f"LIFParams.{nm}", getattr(self, nm))
-        if self.v_reset_mV >= self.v_thresh_mV:
-            ck.fail("LIFParams.v_reset_mV", self.v_reset_mV, f"< v_thresh_mV ({self.v_thresh_mV})")
+        for nm in (*_POSITIVE, "tau_refrac_ms", *_FINITE):
+            value = getattr(self, nm)
+            if np.ndim(value) == 0:
+                check = ck.positive if nm in _POSITIVE else ck.non_negative if nm == "tau_refrac_ms" else ck.finite
+                unit = {"tau_m_ms": "ms", "cm_nF": "nF", "tau_syn_e_ms": "ms", "tau_syn_i_ms": "ms",
+                        "tau_refrac_ms": "ms"}.get(nm)
+                check(f"LIFParams.{nm}", value, *((unit,) if unit else ()))
+                continue
+            a = ck.finite_array(f"LIFParams.{nm}", value)
+            if a.ndim != 1 or a.size == 0:
+                ck.fail(f"LIFParams.{nm} shape", a.shape, "a scalar or one value per neuron (1-D)")
+            if nm in _POSITIVE and a.min() <= 0.0:
+                ck.fail(f"LIFParams.{nm}", float(a.min()), "> 0 (every neuron)")
+            if nm == "tau_refrac_ms" and a.min() < 0.0:
+                ck.fail(f"LIFParams.{nm}", float(a.min()), ">= 0 ms (every neuron)")
+            object.__setattr__(self, nm, tuple(float(x) for x in a))
+        reset, thresh = np.asarray(self.v_reset_mV, float), np.asarray(self.v_thresh_mV, float)
+        bad = np.broadcast_to(reset >= thresh, np.broadcast_shapes(reset.shape, thresh.shape))
+        if bad.any():
+            at = np.flatnonzero(bad.ravel())[0]
+            ck.fail("LIFParams.v_reset_mV", float(np.broadcast_to(reset, bad.shape).ravel()[at]),
+                    f"< v_thresh_mV ({float(np.broadcast_to(thresh, bad.shape).ravel()[at])})")
 
     @property
-    def r_mohm(self) -> float:
-        """Membrane resistance tau_m / cm in MOhm (nA x MOhm = mV)."""
-        return self.tau_m_ms / self.cm_nF
+    def r_mohm(self) -> float | np.ndarray:
+        """Membrane resistance tau_m / cm in MOhm (nA x MOhm = mV), per neuron where either is."""
+        r = np.asarray(self.tau_m_ms, float) / np.asarray(self.cm_nF, float)
+        return float(r) if r.ndim == 0 else r
+
+    def per_neuron(self, name: str, size: int) -> np.ndarray:
+        """Field ``name`` as one float64 value per neuron of a population of ``size``."""
+        return np.broadcast_to(np.asarray(getattr(self, name), np.float64), (size,)).copy()
+
+    def lengths(self) -> dict[str, int]:
+        """The fields given per neuron and their lengths."""
+        return {f: len(v) for f, v in vars(self).items() if isinstance(v, tuple)}
 
 
 @dataclass(frozen=True)
@@ -69,6 +101,9 @@ class Population:
         ck.count("Population.size", self.size)
         if not isinstance(self.params, LIFParams):
             ck.fail("Population.params", type(self.params).__name__, "a LIFParams")
+        for nm, n in self.params.lengths().items():
+            if n != self.size:
+                ck.fail(f"Population[{self.name}].params.{nm} length", n, f"1 or one value per neuron ({self.size})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,19 +167,24 @@ Source = SpikeSourceArray | PoissonSource
 class Projection:
     """Synapses from ``pre`` (population or source) onto ``post`` (population).
 
-    ``weight_nA`` (>= 0; the receptor gives the sign) and ``delay_steps`` (whole steps
-    >= 1) are scalars or one value per connection; a :class:`FromList` connector's
-    own per-connection values take precedence.
+    ``weight_nA`` (>= 0; the receptor gives the sign) is a scalar, one value per connection or
+    a distribution (:class:`~neurosim.connectors.Uniform`, :class:`~neurosim.connectors.Normal`:
+    one draw per connection, from the distribution's own seed). Delays are ``delay_steps`` (whole
+    steps >= 1) or ``delay_ms`` (ms: a scalar, one per connection or a distribution), which
+    become steps by one rule, :func:`delay_steps_from_ms`: the nearest whole step (half a step
+    rounds up), at least one, with a ``RuntimeWarning`` when a delay is not a multiple of dt.
+    A :class:`FromList` connector's own per-connection values take precedence.
     """
 
     name: str
     pre: str
     post: str
     connector: Connector
-    weight_nA: float | np.ndarray = 0.0
+    weight_nA: float | np.ndarray | Distribution = 0.0
     delay_steps: int | np.ndarray = 1
     receptor: Receptor = "excitatory"
     plasticity: STDP | None = None
+    delay_ms: float | np.ndarray | Distribution | None = None
 
     def __post_init__(self) -> None:
         ck.name("Projection.name", self.name)
@@ -157,10 +197,37 @@ class Projection:
             ck.fail("Projection.receptor", self.receptor, "'excitatory' or 'inhibitory'")
         if self.plasticity is not None and not isinstance(self.plasticity, STDP):
             ck.fail("Projection.plasticity", type(self.plasticity).__name__, "an STDP or None")
-        w = ck.finite_array(f"Projection[{self.name}].weight_nA", self.weight_nA, minimum=0.0)
+        if not isinstance(self.weight_nA, (Uniform, Normal)):
+            w = ck.finite_array(f"Projection[{self.name}].weight_nA", self.weight_nA, minimum=0.0)
+            if w.ndim > 1:
+                ck.fail(f"Projection[{self.name}].weight_nA", w.shape, "a scalar or a 1-D array")
         d = ck.steps_array(f"Projection[{self.name}].delay_steps", self.delay_steps, minimum=1)
-        if w.ndim > 1 or d.ndim > 1:
-            ck.fail(f"Projection[{self.name}].weight_nA/delay_steps", (w.shape, d.shape), "scalars or 1-D arrays")
+        if d.ndim > 1:
+            ck.fail(f"Projection[{self.name}].delay_steps", d.shape, "a scalar or a 1-D array")
+        if self.delay_ms is not None:
+            if np.ndim(self.delay_steps) or int(self.delay_steps) != 1:
+                ck.fail(f"Projection[{self.name}].delay_steps", self.delay_steps,
+                        "left at its default (1) when delay_ms is given: one delay, in steps or in ms")
+            if not isinstance(self.delay_ms, (Uniform, Normal)):
+                ms = ck.finite_array(f"Projection[{self.name}].delay_ms", self.delay_ms, minimum=0.0)
+                if ms.ndim > 1:
+                    ck.fail(f"Projection[{self.name}].delay_ms", ms.shape, "a scalar or a 1-D array")
+
+
+def delay_steps_from_ms(field_name: str, delay_ms: np.ndarray, dt_ms: float) -> np.ndarray:
+    """Delays in ms as whole steps of ``dt_ms``: the nearest step (half a step rounds up, as spike times do),
+    at least one. A delay that is not a multiple of dt (within 1e-9 of a step) gives one RuntimeWarning."""
+    ms = np.asarray(delay_ms, np.float64)
+    steps = ck.ms_to_step_nearest(ms, dt_ms)
+    if steps.size and steps.min() < 1:
+        ck.fail(field_name, float(ms.ravel()[np.argmin(steps.ravel())]),
+                f">= {dt_ms / 2:g} ms (at least one step of dt = {dt_ms:g} ms after rounding)")
+    off = np.abs(ms / dt_ms - steps) > 1e-9
+    if off.any():
+        warnings.warn(f"{field_name}: {int(off.sum())} of {ms.size} delays are not multiples of dt = {dt_ms:g} ms "
+                      f"(e.g. {float(ms.ravel()[np.argmax(off.ravel())]):g} ms): each is rounded to the nearest step",
+                      RuntimeWarning, stacklevel=6)  # the Network(...) call
+    return steps.astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -278,8 +345,15 @@ class Network:
             ck.fail(f"Projection[{pr.name}].post", pr.post, "a Population (sources have no synapses)")
         pre_idx, post_idx = pr.connector.connect(pre.size, post.size, same=pre is post)
         n = pre_idx.size
-        w = _per_connection(f"Projection[{pr.name}].weight_nA", np.asarray(pr.weight_nA, np.float64), n)
-        d = _per_connection(f"Projection[{pr.name}].delay_steps", np.asarray(pr.delay_steps, np.int64), n)
+        w = _per_connection(f"Projection[{pr.name}].weight_nA", pr.weight_nA, n)
+        if n and w.min() < 0.0:
+            ck.fail(f"Projection[{pr.name}].weight_nA", float(w.min()),
+                    f">= 0 (drawn from {pr.weight_nA}: the receptor gives the sign; clip the distribution)")
+        if pr.delay_ms is None:
+            d = _per_connection(f"Projection[{pr.name}].delay_steps", pr.delay_steps, n).astype(np.int64)
+        else:
+            d = delay_steps_from_ms(f"Projection[{pr.name}].delay_ms",
+                                    _per_connection(f"Projection[{pr.name}].delay_ms", pr.delay_ms, n), self.dt_ms)
         if isinstance(pr.connector, FromList):
             if pr.connector.weights_nA is not None:
                 w = np.array(pr.connector.weights_nA)
@@ -315,12 +389,16 @@ class Network:
                 ck.fail("Network.monitors", type(m).__name__, "SpikeMonitor, StateMonitor or WeightMonitor")
 
 
-def _per_connection(field_name: str, value: np.ndarray, n: int) -> np.ndarray:
-    if value.ndim == 0:
-        return np.full(n, value.item(), dtype=value.dtype)
-    if value.shape != (n,):
-        ck.fail(f"{field_name} length", value.size, f"1 (a scalar) or one per connection ({n})")
-    return value.copy()
+def _per_connection(field_name: str, value: object, n: int) -> np.ndarray:
+    """A scalar, one value per connection or a distribution, as ``n`` values."""
+    if isinstance(value, (Uniform, Normal)):
+        return value.draw(n)
+    a = np.asarray(value)
+    if a.ndim == 0:
+        return np.full(n, a.item(), dtype=a.dtype)
+    if a.shape != (n,):
+        ck.fail(f"{field_name} length", a.size, f"1 (a scalar) or one per connection ({n})")
+    return a.copy()
 
 
 def all_spike_monitors(names: Sequence[str]) -> tuple[SpikeMonitor, ...]:

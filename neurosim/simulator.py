@@ -35,6 +35,7 @@ Recorded state variables are sampled at the end of each tick.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -111,9 +112,9 @@ class Simulator:
         for src in network.sources:
             if isinstance(src, SpikeSourceArray):
                 first = net.offsets[src.name][0]
-                for i, times in enumerate(src.spike_times_ms):
-                    ticks.append(ck.ms_to_step_nearest(times, net.dt_ms))
-                    nodes.append(np.full(times.size, first + i, np.int64))
+                ids = np.concatenate([np.full(t.size, i, np.int64) for i, t in enumerate(src.spike_times_ms)])
+                ticks.append(spike_ticks(src.name, np.concatenate(src.spike_times_ms), ids, net.dt_ms))
+                nodes.append(ids + first)
         t, n = _sorted_events(ticks, nodes)
         self._pending = [(t.copy(), n.copy()) for _ in range(batch_size)]
         self._poisson = [s for s in network.sources if isinstance(s, PoissonSource)]
@@ -138,7 +139,7 @@ class Simulator:
             ck.fail("ids length", idx.size, f"one id per time ({times.size})")
         if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= node.size):
             ck.fail("ids", idx.tolist()[:8], f"integers in [0, {node.size - 1}]")
-        ticks = ck.ms_to_step_nearest(times, self.compiled.dt_ms)
+        ticks = spike_ticks(source, times, idx, self.compiled.dt_ms)
         if ticks.size and ticks.min() < self.step:
             ck.fail("times_ms", float(times.min()), f">= the current time ({self.t_ms} ms)")
         trials = range(self.batch_size) if trial is None else [ck.count("trial", trial, 0)]
@@ -328,6 +329,24 @@ class Simulator:
 
     def close(self) -> None:
         self.engine.close()
+
+
+def spike_ticks(source: str, times_ms: np.ndarray, ids: np.ndarray, dt_ms: float) -> np.ndarray:
+    """The ticks of source spikes (neuron ``ids[k]`` at ``times_ms[k]``): each time moves to the nearest
+    multiple of dt, half a step rounding up, and a source neuron fires at most once per tick. Either
+    happening is said in one ``RuntimeWarning`` (times off the grid; spikes of one neuron merging)."""
+    ticks = ck.ms_to_step_nearest(times_ms, dt_ms)
+    off = np.abs(np.asarray(times_ms) / dt_ms - ticks) > 1e-9
+    if off.any():
+        warnings.warn(f"SpikeSourceArray {source!r}: {int(off.sum())} of {ticks.size} spike times are not multiples "
+                      f"of dt = {dt_ms:g} ms (e.g. {float(np.asarray(times_ms)[off][0]):g} ms): each moves to the "
+                      "nearest tick", RuntimeWarning, stacklevel=3)
+    merged = ticks.size - np.unique(np.stack([ticks, np.asarray(ids, np.int64)]), axis=1).shape[1] if ticks.size else 0
+    if merged:
+        warnings.warn(f"SpikeSourceArray {source!r}: {merged} spikes fall on a tick where the same neuron already "
+                      "fires and merge into it (a source neuron fires at most once per tick)", RuntimeWarning,
+                      stacklevel=3)
+    return ticks
 
 
 def _sorted_events(ticks: list[np.ndarray], nodes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

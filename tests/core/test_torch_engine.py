@@ -145,7 +145,8 @@ def test_float64_recurrent_equals_reference() -> None:
     for backend, kw in (("reference", {}), ("torch", {"dtype": "float64", "device": "cpu"})):
         sim = Simulator(net, backend=backend, seed=4, **kw)
         sim.run(60.0)
-        sim.add_spikes("cue", [60.0, 60.0, 60.0, 75.3], [2, 5, 2, 2])   # (60 ms, 2) twice: merged into one spike
+        with pytest.warns(RuntimeWarning, match="1 spikes fall on a tick"):  # (60 ms, 2) twice: merged into one
+            sim.add_spikes("cue", [60.0, 60.0, 60.0, 75.3], [2, 5, 2, 2])
         sim.run(90.0)
         runs.append(sim)
     ref, sim = runs
@@ -175,7 +176,8 @@ def test_float64_stdp_equals_reference(make) -> None:
     for s in (ref, sim):
         s.run(duration / 2)
         if "cue" in s.compiled.offsets:   # a duplicate time merges into one spike
-            s.add_spikes("cue", [s.t_ms, s.t_ms, s.t_ms + 3.0], [1, 1, 4])
+            with pytest.warns(RuntimeWarning, match="1 spikes fall on a tick"):
+                s.add_spikes("cue", [s.t_ms, s.t_ms, s.t_ms + 3.0], [1, 1, 4])
         s.run(duration / 2)
     assert _assert_same_spikes(sim, ref) > 100
     learned = 0
