@@ -4,8 +4,9 @@
 deriving what the model needs from the sparsity (the Hopfield family's activity and threshold, the
 dense polynomial memory's degree, the dendritic segments' size and threshold; the autoassociative
 CA3's inhibition is fixed); each rule says what it was measured against. ``**options`` go to the
-model's constructor and override those defaults. :func:`available` lists the memories and the engines installed here. The forgetting
-harness, the live viewer and the command line read this table; nothing keeps its own list.
+model's constructor and override those defaults. :func:`available` lists the memories and the
+engines installed here. The forgetting harness, the live viewer and the command line read this
+table; nothing keeps its own list.
 """
 
 from __future__ import annotations
