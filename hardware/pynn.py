@@ -113,29 +113,18 @@ from neurosim import _checks as ck
 from neurosim.connectors import AllToAll, FixedProbability, FromList, OneToOne
 from neurosim.network import Network, PoissonSource, Population, Projection, SpikeMonitor, SpikeSourceArray
 from neurosim.plasticity import STDP
+from neurosim.pynn.conventions import (
+    DIALECTS,
+    INITIAL_TRANSLATION,
+    LIF_TRANSLATION,
+    STDP_TRANSLATION,
+    WEIGHT_DEPENDENCE,
+    Dialect,
+)
 
 Target = Literal["generic", "spinnaker", "brian2-spinnaker"]
 SIMULATORS = ("brian2", "spiNNaker", "nest")
 
-# -- the one translation table ---------------------------------------------------------------------
-# (PyNN IF_curr_exp name, neurosim LIFParams field, factor): units are the same on both sides.
-LIF_TRANSLATION: tuple[tuple[str, str, float], ...] = (
-    ("tau_m", "tau_m_ms", 1.0),
-    ("cm", "cm_nF", 1.0),
-    ("v_rest", "v_rest_mV", 1.0),
-    ("v_reset", "v_reset_mV", 1.0),
-    ("v_thresh", "v_thresh_mV", 1.0),
-    ("tau_refrac", "tau_refrac_ms", 1.0),
-    ("tau_syn_E", "tau_syn_e_ms", 1.0),
-    ("tau_syn_I", "tau_syn_i_ms", 1.0),
-    ("i_offset", "i_offset_nA", 1.0),
-)
-INITIAL_TRANSLATION: tuple[tuple[str, str, float], ...] = (("v", "v_init_mV", 1.0),)
-STDP_TRANSLATION: tuple[tuple[str, str, float], ...] = (
-    ("tau_plus", "tau_plus_ms", 1.0),
-    ("tau_minus", "tau_minus_ms", 1.0),
-)
-WEIGHT_DEPENDENCE = {"additive": "AdditiveWeightDependence", "multiplicative": "MultiplicativeWeightDependence"}
 # pyNN.brian2 only accepts 0 (axonal delays), pyNN.nest and sPyNNaker only 1 (dendritic).
 DENDRITIC_DELAY_FRACTION = {"brian2": 0.0, "nest": 1.0, "spiNNaker": 1.0}
 
@@ -145,8 +134,7 @@ class TargetRules:
     """What differs between PyNN implementations at export time (the module docstring gives the reasons)."""
 
     name: str
-    inhibitory_sign: float      # sign of exported weights on the inhibitory receptor
-    additive_a_times_w_max: bool  # sPyNNaker 7.x: the additive step is A itself (not A * w_max)
+    dialect: Dialect            # the conventions of the script (weight signs, STDP amplitudes)
     delay_shift_steps: int = 0  # every delay max(d - shift, 0) steps (a Brian2 hop takes d + dt)
     refractory_extra_steps: int = 0  # > 0: tau_refrac -> (ceil(tau_refrac / dt) + extra) dt
     stdp_window_shift: bool = False  # A_plus x exp(-k dt/tau_plus), A_minus x exp(k dt/tau_minus), k = d + d'
@@ -156,9 +144,9 @@ class TargetRules:
 
 
 TARGETS: dict[str, TargetRules] = {
-    "generic": TargetRules("generic", -1.0, False),
-    "spinnaker": TargetRules("spinnaker", 1.0, True, simulators=("spiNNaker",)),
-    "brian2-spinnaker": TargetRules("brian2-spinnaker", -1.0, False, delay_shift_steps=1, refractory_extra_steps=1,
+    "generic": TargetRules("generic", DIALECTS["pynn"]),
+    "spinnaker": TargetRules("spinnaker", DIALECTS["spinnaker"], simulators=("spiNNaker",)),
+    "brian2-spinnaker": TargetRules("brian2-spinnaker", DIALECTS["pynn"], delay_shift_steps=1, refractory_extra_steps=1,
                                     stdp_window_shift=True, psp_match=True, brian2_settings=True,
                                     simulators=("brian2",)),
 }
@@ -256,11 +244,11 @@ def translate(network: Network, *, spike_inputs: SpikeInputs | None = None, reco
         network.node(name)
     pops: list[PopulationPlan] = []
     for p in network.populations:
-        params = {py: getattr(p.params, ns) * f for py, ns, f in LIF_TRANSLATION}
+        params = {py: _scaled(getattr(p.params, ns), f) for py, ns, f in LIF_TRANSLATION}
         if rules.refractory_extra_steps:
-            steps = math.ceil(params["tau_refrac"] / dt - 1e-9) + rules.refractory_extra_steps
-            params["tau_refrac"] = float(round(steps * dt, 9))
-        initial = {py: getattr(p.params, ns) * f for py, ns, f in INITIAL_TRANSLATION}
+            steps = np.ceil(np.asarray(params["tau_refrac"]) / dt - 1e-9) + rules.refractory_extra_steps
+            params["tau_refrac"] = _scaled(np.round(steps * dt, 9), 1.0)
+        initial = {py: _scaled(getattr(p.params, ns), f) for py, ns, f in INITIAL_TRANSLATION}
         pops.append(PopulationPlan(p.name, p.size, Call("IF_curr_exp", params), initial, p.name in record,
                                    f"population {p.name}: {p.size} IF_curr_exp neurons"))
     for s in network.sources:
@@ -282,6 +270,11 @@ def translate(network: Network, *, spike_inputs: SpikeInputs | None = None, reco
     max_d = max((int(network.connections(pr.name).delay_steps.max(initial=1)) for pr in network.projections),
                 default=1)
     return Plan(dt, target, tuple(pops), tuple(projs), max_d * dt)
+
+
+def _scaled(value: float | tuple[float, ...] | np.ndarray, factor: float) -> float | list[float]:
+    """A parameter in PyNN's units: one value, or one per neuron (a list in the script)."""
+    return float(value) * factor if np.ndim(value) == 0 else [float(v) * factor for v in value]
 
 
 def _merged_inputs(network: Network, spike_inputs: SpikeInputs) -> dict[str, list[list[float]]]:
@@ -309,7 +302,7 @@ def _merged_inputs(network: Network, spike_inputs: SpikeInputs) -> dict[str, lis
 def _projection_plan(network: Network, pr: Projection, rules: TargetRules, resolve_random: bool) -> ProjectionPlan:
     c = network.connections(pr.name)
     dt = network.dt_ms
-    sign = rules.inhibitory_sign if pr.receptor == "inhibitory" else 1.0
+    sign = rules.dialect.inhibitory_sign if pr.receptor == "inhibitory" else 1.0
     if pr.plasticity is not None and pr.receptor == "inhibitory":
         ck.fail(f"Projection[{pr.name}].plasticity", "STDP on an inhibitory projection",
                 "STDP on excitatory projections only (the exporter's sign conventions)")
@@ -368,7 +361,7 @@ def _stdp_call(rule: STDP, rules: TargetRules, syn_kw: dict[str, Any], *, weight
                window_shift_ms: float = 0.0) -> Call:
     """``weight_scale``: PSP match of w_min / w_max; ``window_shift_ms``: the pairing window's shift
     (k dt, see the module docstring) compensated in A_plus / A_minus."""
-    scale = rule.w_max_nA if rules.additive_a_times_w_max and not rule.multiplicative else 1.0
+    scale = rules.dialect.stdp_factor(rule.multiplicative, rule.w_max_nA)  # neurosim's relative A -> the script's
     timing = {py: getattr(rule, ns) * f for py, ns, f in STDP_TRANSLATION}
     a_plus, a_minus = rule.A_plus * scale, rule.A_minus * scale
     if window_shift_ms:
