@@ -113,7 +113,7 @@ from neurosim import _checks as ck
 from neurosim.connectors import AllToAll, FixedProbability, FromList, OneToOne
 from neurosim.network import Network, PoissonSource, Population, Projection, SpikeMonitor, SpikeSourceArray
 from neurosim.plasticity import STDP
-from neurosim.pynn.conventions import (
+from neurosim.pynn_conventions import (
     DIALECTS,
     INITIAL_TRANSLATION,
     LIF_TRANSLATION,
