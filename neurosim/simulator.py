@@ -303,6 +303,23 @@ class Simulator:
         self.network.projection(projection)
         return self.engine.weights()[trial, self.compiled.proj_syn[projection]]
 
+    def set_weights(self, projection: str, weights_nA: Sequence[float] | float, trial: int | None = None) -> None:
+        """Set the weights (nA, >= 0) of a projection, in its connector's order, between runs: in every trial
+        or in ``trial``. Learning continues from them; plastic weights must stay in their rule's bounds."""
+        self.network.projection(projection)
+        syn = self.compiled.proj_syn[projection]
+        w = ck.finite_array("weights_nA", weights_nA, minimum=0.0)
+        w = np.broadcast_to(w, syn.shape) if w.ndim == 0 else w
+        if w.shape != syn.shape:
+            ck.fail("weights_nA length", w.size, f"1 or one per connection of {projection!r} ({syn.size})")
+        rule = self.network.projection(projection).plasticity
+        if rule is not None and w.size and (w.min() < rule.w_min_nA or w.max() > rule.w_max_nA):
+            ck.fail("weights_nA", float(w.min() if w.min() < rule.w_min_nA else w.max()),
+                    f"in [w_min_nA, w_max_nA] = [{rule.w_min_nA}, {rule.w_max_nA}] of {projection!r}'s STDP rule")
+        if trial is not None:
+            self._check_trial(trial)
+        self.engine.set_weights(syn, np.array(w, dtype=np.float64), trial)
+
     def weight_history(self, projection: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """``(times_ms, weights)`` snapshots of a WeightMonitor: shape (n_snapshots, n_synapses)."""
         self._check_trial(trial)

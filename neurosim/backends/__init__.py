@@ -22,14 +22,17 @@ class BackendInfo:
     module: str                 # where its spiking engine lives
     engine: str                 # the engine class in that module
     dtypes: tuple[str, ...]     # floating-point types it computes in (the first is the default)
-    devices: bool               # True: runs on a chosen device (torch: 'cpu', 'cuda', 'cuda:<i>')
+    devices: tuple[str, ...]    # what ``device`` may name (the first is the default); "cuda": torch's devices
 
 
 _REGISTRY: dict[str, BackendInfo] = {
-    "reference": BackendInfo("numpy", "neurosim.backends.reference", "ReferenceEngine", ("float64",), False),
-    "numba": BackendInfo("numba", "neurosim.backends.numba_engine", "NumbaEngine", ("float64",), False),
-    "torch": BackendInfo("torch", "neurosim.backends.torch_engine", "TorchEngine", ("float64", "float32"), True),
-    "brian2": BackendInfo("brian2", "neurosim.backends.brian2_engine", "Brian2Engine", ("float64",), False),
+    "reference": BackendInfo("numpy", "neurosim.backends.reference", "ReferenceEngine", ("float64",), ("cpu",)),
+    "numba": BackendInfo("numba", "neurosim.backends.numba_engine", "NumbaEngine", ("float64",), ("cpu",)),
+    "torch": BackendInfo("torch", "neurosim.backends.torch_engine", "TorchEngine", ("float64", "float32"),
+                         ("cpu", "cuda")),
+    # Brian2's runtime code generation target: numpy (bit-exact, the CPU default) or cython (compiled)
+    "brian2": BackendInfo("brian2", "neurosim.backends.brian2_engine", "Brian2Engine", ("float64",),
+                          ("cpu", "numpy", "cython")),
 }
 
 
@@ -60,10 +63,11 @@ def get(name: str):
 def resolve(name: str, device: str | None = None, dtype: str | None = None) -> tuple[str, str, str]:
     """Check an engine request and fill in its defaults: ``(backend, device, dtype)``.
 
-    ``dtype`` None is the backend's first dtype (float64). ``device`` is only for backends that
-    run on a chosen device (torch): None there is CUDA when torch sees a GPU, else the CPU; the
-    other backends run on the CPU and refuse any device but None or 'cpu'. Raises ``ValueError``
-    naming the field, the value and what is allowed.
+    ``dtype`` None is the backend's first dtype (float64). ``device`` is what the backend lists:
+    torch runs on 'cpu', 'cuda' or 'cuda:<i>' (None: CUDA when torch sees a GPU, else the CPU);
+    brian2 takes its code generation target ('numpy', 'cython'; None and 'cpu': numpy); the others
+    run on the CPU and refuse any device but None or 'cpu'. Raises ``ValueError`` naming the
+    field, the value and what is allowed.
     """
     _check(name)
     entry = _REGISTRY[name]
@@ -73,15 +77,15 @@ def resolve(name: str, device: str | None = None, dtype: str | None = None) -> t
     dtype = entry.dtypes[0] if dtype is None else dtype
     if dtype not in entry.dtypes:
         raise ValueError(f"dtype = {dtype!r} is not allowed on backend {name!r}: one of {list(entry.dtypes)}")
-    if not entry.devices:
-        if device not in (None, "cpu"):
-            devices = [n for n, e in _REGISTRY.items() if e.devices]
-            raise ValueError(f"device = {device!r} is not allowed on backend {name!r}: it runs on the CPU only "
-                             f"(None or 'cpu'; devices need backend {' or '.join(map(repr, devices))})")
-        return name, "cpu", dtype
-    from neurosim.backends.devices import torch_device
+    if "cuda" in entry.devices:
+        from neurosim.backends.devices import torch_device
 
-    return name, str(torch_device(device)), dtype
+        return name, str(torch_device(device)), dtype
+    if device not in (None, *entry.devices):
+        gpus = [n for n, e in _REGISTRY.items() if "cuda" in e.devices]
+        raise ValueError(f"device = {device!r} is not allowed on backend {name!r}: one of {[None, *entry.devices]} "
+                         f"(devices such as 'cuda' need backend {' or '.join(map(repr, gpus))})")
+    return name, device or entry.devices[0], dtype
 
 
 def _check(name: str) -> None:

@@ -68,6 +68,10 @@ class Engine(ABC):
     def weights(self) -> np.ndarray:
         """Current weights, float64, shape (batch, n_synapses), canonical synapse order."""
 
+    @abstractmethod
+    def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
+        """Set the weights of synapses ``syn`` (canonical ids) to ``values`` (nA), in every trial or one."""
+
     def events_delivered(self) -> int:
         """Synaptic events delivered so far (for benchmarks); -1 if the engine does not count."""
         return -1

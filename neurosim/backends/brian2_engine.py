@@ -507,6 +507,12 @@ class Brian2Engine(Engine):
     def weights(self) -> np.ndarray:
         return read_weights(self.net, self.handles)[None, :]
 
+    def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
+        w = read_weights(self.net, self.handles)
+        w[syn] = values
+        for sg in self.handles.synapses:
+            sg.obj.w[:] = w[sg.ids]
+
 
 @contextlib.contextmanager
 def _cpp_flags(exact_math: bool):

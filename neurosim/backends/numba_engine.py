@@ -322,5 +322,8 @@ class NumbaEngine(Engine):
     def weights(self) -> np.ndarray:
         return self.rec_f[None, :, 1].copy()
 
+    def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
+        self.rec_f[syn, 1] = values
+
     def events_delivered(self) -> int:
         return int(self.counters[0])

@@ -152,5 +152,8 @@ class ReferenceEngine(Engine):
     def weights(self) -> np.ndarray:
         return self.w[None, :].copy()
 
+    def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
+        self.w[syn] = values
+
     def events_delivered(self) -> int:
         return self.n_events

@@ -372,6 +372,10 @@ class TorchEngine(Engine):
     def weights(self) -> np.ndarray:
         return self.w.to(device="cpu", dtype=torch.float64).numpy().copy()
 
+    def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
+        rows = slice(None) if trial is None else trial
+        self.w[rows, torch.as_tensor(syn, device=self.dev)] = torch.as_tensor(values, dtype=self.fdt, device=self.dev)
+
     def events_delivered(self) -> int:
         return self.n_events
 

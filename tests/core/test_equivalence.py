@@ -108,3 +108,28 @@ def test_learning_switch_freezes_weights_and_keeps_traces(backend: str, referenc
     assert not np.array_equal(ref.weights("ab"), reference_runs["ca3_like_additive"].weights("ab"))
     with pytest.raises(ValueError, match="learning = 1 .*True or False"):
         sim.learning = 1
+
+
+@pytest.mark.parametrize("backend", ["reference", *EXACT_BACKENDS])
+def test_weights_set_between_runs_reach_every_engine(backend: str) -> None:
+    """Simulator.set_weights between runs: the weights read back are those set, learning goes on from
+    them, and every engine still agrees with the reference."""
+    kw = {"device": "cpu"} if backend == "torch" else {}
+    runs = {}
+    for b, k in (("reference", {}), (backend, kw)):
+        sim = Simulator(NETWORKS["ca3_like_additive"](), backend=b, seed=3, **k)
+        sim.run(80.0)
+        new = np.linspace(0.0, 6.0, sim.weights("ab").size)
+        sim.set_weights("ab", new)
+        sim.set_weights("bb_inh", 4.0)
+        np.testing.assert_array_equal(sim.weights("ab"), new)
+        sim.run(100.0)
+        runs[b] = sim
+    ref, sim = runs["reference"], runs[backend]
+    np.testing.assert_array_equal(sim.weights("ab"), ref.weights("ab"))
+    np.testing.assert_array_equal(sim.spikes("b")[0], ref.spikes("b")[0])
+    assert not np.array_equal(ref.weights("ab"), new)  # learning went on
+    with pytest.raises(ValueError, match=r"weights_nA = 7\.0 is not allowed: in \[w_min_nA, w_max_nA\] = \[0\.0, 6"):
+        sim.set_weights("ab", 7.0)
+    with pytest.raises(ValueError, match=r"weights_nA length = 3 is not allowed: 1 or one per connection"):
+        sim.set_weights("bb_inh", [1.0, 2.0, 3.0])

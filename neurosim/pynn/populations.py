@@ -1,0 +1,120 @@
+"""Populations, views and assemblies: PyNN's own classes (``pyNN.common``) over parameter arrays.
+
+A :class:`Population` keeps its native parameters (the core's names) as one array per parameter
+and its initial values (``v``) as arrays too; :mod:`neurosim.pynn.build` reads both when the
+network is built. Cells get consecutive IDs across the populations of a setup(), so an ID says
+which population and which neuron it is. In the sPyNNaker dialect (``setup(dialect="spinnaker")``,
+the default) ``Population.set(v=...)`` sets the initial membrane potential, as sPyNNaker scripts
+mean it; in the standard one it is PyNN's error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common, errors
+from pyNN.parameters import ParameterSpace, simplify
+from pyNN.standardmodels import StandardCellType
+
+from neurosim.pynn import simulator
+from neurosim.pynn.recording import Recorder
+
+
+class Assembly(common.Assembly):
+    _simulator = simulator
+
+
+class _Parameters:
+    """What populations and views share: parameters read in PyNN's names, written in the core's."""
+
+    def _get_parameters(self, *names):
+        if isinstance(self.celltype, StandardCellType):
+            if any(name in self.celltype.computed_parameters() for name in names):
+                native_names = self.celltype.get_native_names()
+            else:
+                native_names = self.celltype.get_native_names(*names)
+            return self.celltype.reverse_translate(self._get_native_parameters(*native_names))
+        return self._get_native_parameters(*names)
+
+    def set(self, **parameters) -> None:
+        """PyNN's ``set``; in the sPyNNaker dialect ``v`` is the initial membrane potential."""
+        if "v" in parameters and simulator.state.dialect.set_initializes:
+            self.initialize(v=parameters.pop("v"))
+        if parameters:
+            simulator.state.assert_not_running("changing a parameter")
+            super().set(**parameters)
+
+
+class PopulationView(_Parameters, common.PopulationView):
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    def _get_native_parameters(self, *names):
+        values = {}
+        for name in names:
+            value = self.parent._parameters[name]
+            values[name] = simplify(value[self.mask] if isinstance(value, np.ndarray) else value)
+        return ParameterSpace(values, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space) -> None:
+        for name, value in parameter_space.items():
+            self.parent._parameters[name][self.mask] = value.evaluate(simplify=False)
+
+    def _set_initial_value_array(self, variable, initial_values) -> None:
+        simulator.state.assert_not_running("changing an initial value")
+        self.parent._initial[variable][self.mask] = initial_values.evaluate(simplify=False)
+
+    def initialize(self, **initial_values) -> None:
+        for variable, value in initial_values.items():
+            from lazyarray import larray
+
+            self._set_initial_value_array(variable, larray(value, shape=(self.size,), dtype=float))
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class Population(_Parameters, common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def _create_cells(self) -> None:
+        state = simulator.state
+        state.assert_not_running("creating a population")
+        ids = np.arange(state.id_counter, state.id_counter + self.size)
+        self.all_cells = np.array([simulator.ID(i) for i in ids], dtype=simulator.ID)
+        self._mask_local = np.ones(self.size, dtype=bool)
+        space = (self.celltype.native_parameters if isinstance(self.celltype, StandardCellType)
+                 else self.celltype.parameter_space)
+        space.shape = (self.size,)
+        space.evaluate(simplify=False)
+        self._parameters = space.as_dict()
+        self._initial = {var: np.full(self.size, float(value)) for var, value in
+                         getattr(self.celltype, "default_initial_values", {}).items()}
+        for cell in self.all_cells:
+            cell.parent = self
+        state.id_counter += self.size
+        state.populations.append(self)
+
+    def _set_initial_value_array(self, variable, initial_values) -> None:
+        simulator.state.assert_not_running("changing an initial value")
+        if variable not in self._initial:
+            raise errors.NonExistentParameterError(variable, self.celltype.__class__.__name__,
+                                                   sorted(self._initial))
+        self._initial[variable] = np.array(initial_values.evaluate(simplify=False), dtype=float)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    def _get_native_parameters(self, *names):
+        return ParameterSpace({name: simplify(self._parameters[name]) for name in names}, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space) -> None:
+        parameter_space.evaluate(simplify=False)
+        for name, value in parameter_space.items():
+            self._parameters[name] = value
+
+    def initial(self, variable: str) -> np.ndarray:
+        """The initial values of ``variable`` (one per neuron), as the next run starts from."""
+        return self._initial[variable].copy()

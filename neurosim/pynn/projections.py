@@ -1,0 +1,93 @@
+"""Projections: PyNN's own class (``pyNN.common``); its connectors fill arrays of connections here.
+
+PyNN's connectors (any of ``pyNN.connectors``, with its random distributions) call
+:meth:`Projection._convergent_connect` for each postsynaptic cell; the connections are kept
+as arrays (pre index, post index and every synaptic parameter, in PyNN's units and signs) in
+connection order. The network build maps them onto the core's populations; ``get`` reads the
+weights the running simulation has learned, and ``set`` of weights reaches it between runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common, errors
+from pyNN.connectors import AllToAllConnector
+from pyNN.space import Space
+
+from neurosim.pynn import simulator
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
+                 source=None, receptor_type=None, space=None, label=None) -> None:
+        simulator.state.assert_not_running("creating a projection")
+        common.Projection.__init__(self, presynaptic_population, postsynaptic_population, connector,
+                                   synapse_type, source, receptor_type, space or Space(), label)
+        self._parts: dict[str, list[np.ndarray]] = {}
+        connector.connect(self)
+        self._columns = {k: np.concatenate(v) if v else np.zeros(0) for k, v in self._parts.items()}
+        for k in ("presynaptic_index", "postsynaptic_index"):
+            self._columns[k] = self._columns.get(k, np.zeros(0)).astype(np.int64)
+        del self._parts
+        if (isinstance(connector, AllToAllConnector) and not connector.allow_self_connections
+                and simulator.state.dialect.all_to_all_self_across and self.pre is not self.post):
+            # sPyNNaker's generator drops i -> i between two populations too (pyNN.conventions)
+            keep = self._columns["presynaptic_index"] != self._columns["postsynaptic_index"]
+            self._columns = {k: v[keep] for k, v in self._columns.items()}
+        simulator.state.projections.append(self)
+
+    def __len__(self) -> int:
+        return int(self._columns["presynaptic_index"].size)
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index, location_selector=None,
+                            **connection_parameters) -> None:
+        if location_selector is not None:
+            raise NotImplementedError("neurosim.pynn has point neurons only (no location_selector)")
+        pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
+        columns = {"presynaptic_index": pre, "postsynaptic_index": np.full(pre.size, int(postsynaptic_index))}
+        for name, value in connection_parameters.items():
+            columns[name] = np.broadcast_to(np.asarray(value, dtype=float), pre.shape).astype(float)
+        for name, value in columns.items():
+            self._parts.setdefault(name, []).append(value)
+
+    def column(self, name: str) -> np.ndarray:
+        """One value per connection of a native attribute (``weight`` as learned so far)."""
+        if name == "weight" and simulator.state.sim is not None:
+            return simulator.state.built.weights(simulator.state.sim, self)
+        if name not in self._columns:
+            raise errors.NonExistentParameterError(name, self.synapse_type.__class__.__name__,
+                                                   sorted(k for k in self._columns if not k.endswith("_index")))
+        return self._columns[name]
+
+    def _get_attributes_as_list(self, names):
+        columns = [self.column(n) for n in names]
+        return [tuple(row) for row in zip(*columns, strict=True)] if columns else []
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        operation = common.Projection.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
+        pre, post = self._columns["presynaptic_index"], self._columns["postsynaptic_index"]
+        out = []
+        for name in names:
+            values = np.full((self.pre.size, self.post.size), np.nan)
+            for i, j, v in zip(pre, post, self.column(name), strict=True):
+                values[i, j] = v if np.isnan(values[i, j]) else operation(values[i, j], v)
+            out.append(values)
+        return out
+
+    def _set_attributes(self, parameter_space) -> None:
+        parameter_space.evaluate(simplify=False)
+        pre, post = self._columns["presynaptic_index"], self._columns["postsynaptic_index"]
+        for name, value in parameter_space.items():
+            values = np.asarray(value, dtype=float)
+            values = values[pre, post] if values.ndim == 2 else np.broadcast_to(values, pre.shape).astype(float)
+            if simulator.state.sim is not None:
+                if name != "weight":
+                    simulator.state.assert_not_running(f"changing {name!r} of a projection")
+                simulator.state.built.set_weights(simulator.state.sim, self, values)
+            self._columns[name] = values
+
+    def _set_initial_value_array(self, variable, value) -> None:
+        raise errors.NonExistentParameterError(variable, self.synapse_type.__class__.__name__, [])
