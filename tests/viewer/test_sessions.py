@@ -175,8 +175,6 @@ def test_a_published_experiment_played_live_reproduces_the_published_spike_table
     from neurosim.experiments.ca3_published import mismatches, published_table, spike_table
 
     table = published_table(name)
-    if table is None:
-        pytest.skip("the published tables (../shared/data/ca3) are not here")
     s, frames = _collect(name)
     while not s.finished:
         s.step()
