@@ -1,4 +1,4 @@
-"""``neurosim``: info, list, run, bench, view, export.
+"""``neurosim``: info, list, run, bench, pynn-scenarios, view, export.
 
 The CLI is the application's entry point, so it imports the experiments layer
 (inside the commands, never at module import) although the rest of the core does not.
@@ -106,13 +106,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from neurosim import bench
 
-    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer", "memories"):
-        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm', 'viewer' or 'memories'",
-              file=sys.stderr)
+    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer", "memories", "pynn"):
+        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm', 'viewer', 'memories' "
+              "or 'pynn'", file=sys.stderr)
         return 2
     # with --json the progress lines go to stderr and stdout holds only the JSON
     log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
     one = {"viewer": "n", "elm": "steps", "sparsey": "active"}  # benches that take one size
+    if args.what == "pynn":
+        from neurosim.experiments import pynn_bench
+
+        chosen = tuple(args.simulators.split(",")) if args.simulators else tuple(pynn_bench.SIMULATORS)
+        rows = pynn_bench.bench(simulators=chosen, log=log)
+        print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2) if args.json
+              else pynn_bench.format_table(rows))
+        return 0
     if args.what in one or args.what in ("ca3", "memories"):
         kw = {one[args.what]: int(args.sizes)} if args.what in one and args.sizes else {}
         if args.what == "viewer":
@@ -153,6 +161,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     else:
         print(bench.format_table(result))
     return 0
+
+
+def cmd_pynn_scenarios(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from neurosim.pynn.scenarios import run_scenarios, tally
+
+    source = Path(args.source or Path(sys.prefix) / "share" / "pynn-0.13.0.tar.gz")
+    outcomes = run_scenarios(source, only=args.only)
+    for o in outcomes:
+        print(f"{o.status:5s} {o.module}::{o.name}  {o.detail}")
+    counts = tally(outcomes)
+    print(f"{counts['pass']} pass, {counts['fail']} fail, {counts['n/a']} not applicable")
+    return 1 if counts["fail"] else 0
 
 
 def _exportable(name: str):
@@ -228,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("what", help="'core' (engines side by side), 'ca3' (the CA3 memory at growing sizes), "
                    "'sparsey' (learning throughput of one MAC), 'elm' (ELM forward+backward vs the reference), "
                    "'viewer' (redraw rate with a 10k-neuron raster) or 'memories' (store / recall / recognize "
-                   "throughput of every registered memory on every engine)")
+                   "throughput of every registered memory on every engine) or 'pynn' (the sPyMem scripts on "
+                   "neurosim.pynn, pyNN.nest and pyNN.brian2)")
     b.add_argument("--reference", help="elm: the src/ folder of a checkout of github.com/AaronSpieler/elmneuron")
     b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000; "
                    "sparsey: active input units, default 120; elm: time steps, default 500; "
@@ -237,9 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--backend", help="ca3: the backend (default numba)")
     b.add_argument("--duration-ms", type=float, default=1000.0)
     b.add_argument("--engines", help="comma-separated subset of the engines")
+    b.add_argument("--simulators", help="pynn: comma-separated subset of the simulators (default all)")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--json", action="store_true", help="print the results as JSON")
     b.set_defaults(func=cmd_bench)
+    s = sub.add_parser("pynn-scenarios", help="run PyNN's own system scenarios with neurosim.pynn")
+    s.add_argument("--source", help="PyNN's source tree or sdist .tar.gz (default: the one make setup keeps in "
+                   ".venv/share)")
+    s.add_argument("--only", help="scenarios whose name contains this")
+    s.set_defaults(func=cmd_pynn_scenarios)
     v = sub.add_parser("view", help="the desktop viewer: replay a results file, or watch a model live")
     v.add_argument("file", nargs="?", help="a neurosim HDF5 results file to replay")
     v.add_argument("--live", metavar="NAME", help="run a model live (ca3, hopfield, sparsey, core) or a published "

@@ -99,7 +99,7 @@ def _compile(net: Network) -> CompiledNetwork:
     n_nodes = start
 
     def per_neuron(attr: str) -> np.ndarray:
-        return np.concatenate([p.params.per_neuron(attr, p.size) for p in net.populations])
+        return np.concatenate([np.zeros(0)] + [p.params.per_neuron(attr, p.size) for p in net.populations])
 
     tau_m = per_neuron("tau_m_ms")
     tau_e = per_neuron("tau_syn_e_ms")

@@ -293,8 +293,8 @@ class Network:
         ck.positive("Network.dt_ms", self.dt_ms, "ms")
         for nm in ("populations", "sources", "projections", "monitors"):
             object.__setattr__(self, nm, tuple(getattr(self, nm)))
-        if not self.populations:
-            ck.fail("Network.populations", (), "at least one Population")
+        if not self.populations and not self.sources:
+            ck.fail("Network.populations", (), "at least one Population or spike source")
         names: set[str] = set()
         for obj in (*self.populations, *self.sources, *self.projections):
             if obj.name in names:

@@ -16,6 +16,8 @@ additive STDP ``A_plus``/``A_minus``    absolute: the step is A nA      relative
 connections=False)``                    populations (sPyNNaker's         population
                                         on-board generator)
 ``Population.set(v=...)``               sets the initial v              an error (use ``initialize``)
+``record("v")`` over T ms               T / dt samples, at the start    T / dt + 1 samples: t = 0 and
+                                        of each tick (the board's)      the end of every tick
 ======================================  ==============================  ================================
 
 Multiplicative STDP's A is a factor of (w_max - w) or w in both. neurosim's own STDP takes A
@@ -56,6 +58,7 @@ class Dialect:
     stdp_absolute: bool                # additive STDP: A is the step in nA (True) or relative to w_max
     all_to_all_self_across: bool       # allow_self_connections=False drops i -> i between two populations too
     set_initializes: bool              # Population.set(v=...) sets the initial membrane potential
+    v_sample_at_end: bool              # record("v") also samples the end of the last tick (T / dt + 1 samples)
 
     def stdp_factor(self, multiplicative: bool, w_max: float) -> float:
         """A script's A over neurosim's (relative to w_max): w_max for an absolute additive A, else 1."""
@@ -63,6 +66,6 @@ class Dialect:
 
 
 DIALECTS: dict[str, Dialect] = {
-    "spinnaker": Dialect("spinnaker", 1.0, True, True, True),
-    "pynn": Dialect("pynn", -1.0, False, False, False),
+    "spinnaker": Dialect("spinnaker", 1.0, True, True, True, False),
+    "pynn": Dialect("pynn", -1.0, False, False, False, True),
 }

@@ -35,8 +35,7 @@ Recorded state variables are sampled at the end of each tick.
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +44,7 @@ from neurosim import _checks as ck
 from neurosim import backends
 from neurosim.backends.base import Chunk, External
 from neurosim.compiled import compile_network
+from neurosim.inputs import BetweenRuns, PoissonStream, sorted_events, spike_ticks
 from neurosim.network import (
     STATE_VARIABLES,
     Network,
@@ -68,7 +68,7 @@ class StateRecord:
     values: dict[str, np.ndarray]
 
 
-class Simulator:
+class Simulator(BetweenRuns):
     """Runs a :class:`Network` on one backend; ``run`` continues from the current state.
 
     ``batch_size`` > 1 (torch backend) runs independent trials at once: in trial ``b``,
@@ -115,7 +115,7 @@ class Simulator:
                 ids = np.concatenate([np.full(t.size, i, np.int64) for i, t in enumerate(src.spike_times_ms)])
                 ticks.append(spike_ticks(src.name, np.concatenate(src.spike_times_ms), ids, net.dt_ms))
                 nodes.append(ids + first)
-        t, n = _sorted_events(ticks, nodes)
+        t, n = sorted_events(ticks, nodes)
         self._pending = [(t.copy(), n.copy()) for _ in range(batch_size)]
         self._poisson = [s for s in network.sources if isinstance(s, PoissonSource)]
         self._poisson_streams = [
@@ -126,29 +126,6 @@ class Simulator:
     @property
     def t_ms(self) -> float:
         return self.step * self.compiled.dt_ms
-
-    def add_spikes(self, source: str, times_ms: Sequence[float], ids: Sequence[int],
-                   trial: int | None = None) -> None:
-        """Schedule extra spikes of a SpikeSourceArray (times >= the current time)."""
-        node = self.network.node(source)
-        if not isinstance(node, SpikeSourceArray):
-            ck.fail("source", source, "the name of a SpikeSourceArray")
-        times = ck.finite_array("times_ms", times_ms).ravel()
-        idx = np.asarray(ids).ravel()
-        if times.shape != idx.shape:
-            ck.fail("ids length", idx.size, f"one id per time ({times.size})")
-        if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= node.size):
-            ck.fail("ids", idx.tolist()[:8], f"integers in [0, {node.size - 1}]")
-        ticks = spike_ticks(source, times, idx, self.compiled.dt_ms)
-        if ticks.size and ticks.min() < self.step:
-            ck.fail("times_ms", float(times.min()), f">= the current time ({self.t_ms} ms)")
-        trials = range(self.batch_size) if trial is None else [ck.count("trial", trial, 0)]
-        for b in trials:
-            if b >= self.batch_size:
-                ck.fail("trial", b, f"in [0, {self.batch_size - 1}]")
-            pt, pn = self._pending[b]
-            first = self.compiled.offsets[source][0]
-            self._pending[b] = _sorted_events([pt, ticks], [pn, idx.astype(np.int64) + first])
 
     @property
     def learning(self) -> bool:
@@ -303,23 +280,6 @@ class Simulator:
         self.network.projection(projection)
         return self.engine.weights()[trial, self.compiled.proj_syn[projection]]
 
-    def set_weights(self, projection: str, weights_nA: Sequence[float] | float, trial: int | None = None) -> None:
-        """Set the weights (nA, >= 0) of a projection, in its connector's order, between runs: in every trial
-        or in ``trial``. Learning continues from them; plastic weights must stay in their rule's bounds."""
-        self.network.projection(projection)
-        syn = self.compiled.proj_syn[projection]
-        w = ck.finite_array("weights_nA", weights_nA, minimum=0.0)
-        w = np.broadcast_to(w, syn.shape) if w.ndim == 0 else w
-        if w.shape != syn.shape:
-            ck.fail("weights_nA length", w.size, f"1 or one per connection of {projection!r} ({syn.size})")
-        rule = self.network.projection(projection).plasticity
-        if rule is not None and w.size and (w.min() < rule.w_min_nA or w.max() > rule.w_max_nA):
-            ck.fail("weights_nA", float(w.min() if w.min() < rule.w_min_nA else w.max()),
-                    f"in [w_min_nA, w_max_nA] = [{rule.w_min_nA}, {rule.w_max_nA}] of {projection!r}'s STDP rule")
-        if trial is not None:
-            self._check_trial(trial)
-        self.engine.set_weights(syn, np.array(w, dtype=np.float64), trial)
-
     def weight_history(self, projection: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """``(times_ms, weights)`` snapshots of a WeightMonitor: shape (n_snapshots, n_synapses)."""
         self._check_trial(trial)
@@ -346,70 +306,3 @@ class Simulator:
 
     def close(self) -> None:
         self.engine.close()
-
-
-def spike_ticks(source: str, times_ms: np.ndarray, ids: np.ndarray, dt_ms: float) -> np.ndarray:
-    """The ticks of source spikes (neuron ``ids[k]`` at ``times_ms[k]``): each time moves to the nearest
-    multiple of dt, half a step rounding up, and a source neuron fires at most once per tick. Either
-    happening is said in one ``RuntimeWarning`` (times off the grid; spikes of one neuron merging)."""
-    ticks = ck.ms_to_step_nearest(times_ms, dt_ms)
-    off = np.abs(np.asarray(times_ms) / dt_ms - ticks) > 1e-9
-    if off.any():
-        warnings.warn(f"SpikeSourceArray {source!r}: {int(off.sum())} of {ticks.size} spike times are not multiples "
-                      f"of dt = {dt_ms:g} ms (e.g. {float(np.asarray(times_ms)[off][0]):g} ms): each moves to the "
-                      "nearest tick", RuntimeWarning, stacklevel=3)
-    merged = ticks.size - np.unique(np.stack([ticks, np.asarray(ids, np.int64)]), axis=1).shape[1] if ticks.size else 0
-    if merged:
-        warnings.warn(f"SpikeSourceArray {source!r}: {merged} spikes fall on a tick where the same neuron already "
-                      "fires and merge into it (a source neuron fires at most once per tick)", RuntimeWarning,
-                      stacklevel=3)
-    return ticks
-
-
-def _sorted_events(ticks: list[np.ndarray], nodes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    t = np.concatenate(ticks).astype(np.int64) if ticks else np.zeros(0, np.int64)
-    n = np.concatenate(nodes).astype(np.int64) if nodes else np.zeros(0, np.int64)
-    order = np.lexsort((n, t))
-    return t[order], n[order]
-
-
-class PoissonStream:
-    """The spikes of one PoissonSource in one trial: Bernoulli(p = rate dt) per step and neuron.
-
-    Drawn in blocks of ``BLOCK`` steps aligned to absolute ticks: a block of
-    B x size independent Bernoulli(p) cells is a Binomial(B size, p) number of spikes
-    placed on a uniformly random subset of the cells, which costs O(spikes) instead
-    of O(B size) uniforms. Blocks are consumed in order, so the spikes do not depend
-    on how a run is cut into chunks.
-    """
-
-    BLOCK = 1024
-
-    def __init__(self, rng: np.random.Generator, src: PoissonSource, dt_ms: float) -> None:
-        self.rng, self.src, self.dt = rng, src, dt_ms
-        self.p = src.rate_hz * dt_ms / 1000.0
-        self.next_block = 0
-        self.ticks = np.zeros(0, np.int64)
-        self.ids = np.zeros(0, np.int64)
-
-    def take(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
-        """Spikes with ticks in [t0, t1) (calls must follow each other in time)."""
-        while self.next_block < t1:
-            self._draw_block()
-        lo, hi = np.searchsorted(self.ticks, [t0, t1])
-        out = self.ticks[lo:hi], self.ids[lo:hi]
-        self.ticks, self.ids = self.ticks[hi:], self.ids[hi:]
-        return out
-
-    def _draw_block(self) -> None:
-        start, size = self.next_block, self.src.size
-        self.next_block += self.BLOCK
-        cells = self.BLOCK * size
-        count = self.rng.binomial(cells, self.p) if self.p > 0 else 0
-        flat = np.sort(self.rng.choice(cells, size=count, replace=False)) if count else np.zeros(0, np.int64)
-        ticks = start + flat // size
-        ids = flat % size
-        times = ticks * self.dt
-        keep = (times >= self.src.start_ms) & (times < self.src.stop_ms)
-        self.ticks = np.concatenate([self.ticks, ticks[keep]])
-        self.ids = np.concatenate([self.ids, ids[keep].astype(np.int64)])

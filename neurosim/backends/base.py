@@ -72,6 +72,10 @@ class Engine(ABC):
     def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
         """Set the weights of synapses ``syn`` (canonical ids) to ``values`` (nA), in every trial or one."""
 
+    @abstractmethod
+    def set_offset(self, neurons: np.ndarray, values: np.ndarray) -> None:
+        """Set the constant input current (nA) of ``neurons`` (global neuron ids) from the next tick on."""
+
     def events_delivered(self) -> int:
         """Synaptic events delivered so far (for benchmarks); -1 if the engine does not count."""
         return -1

@@ -281,12 +281,17 @@ def build(net: CompiledNetwork, *, external: External | None = None, record: np.
     dt_s = net.dt_ms * 1e-3
     clock = b2.Clock(dt=dt_s * b2.second, name=f"{name}_clock*")
     n = net.n_neurons
-    g = b2.NeuronGroup(n, _NEURON_EQS, threshold="v >= v_thresh", reset="v = v_reset\nc = refrac_steps",
+    # a network of spike sources only still gets one neuron (Brian2 refuses an empty NeuronGroup): it never
+    # fires (v_thresh = inf), receives nothing and is not recorded
+    g = b2.NeuronGroup(max(n, 1), _NEURON_EQS, threshold="v >= v_thresh", reset="v = v_reset\nc = refrac_steps",
                        clock=clock, codeobj_class=codeobj, name=f"{name}_neurons*")
-    g.v = net.v_init
-    for attr in ("v_rest", "v_reset", "v_thresh", "r_mohm", "i_offset", "decay_m", "decay_e", "decay_i",
-                 "init_e", "init_i", "refrac_steps"):
-        setattr(g, attr, getattr(net, attr))
+    if n:
+        g.v = net.v_init
+        for attr in ("v_rest", "v_reset", "v_thresh", "r_mohm", "i_offset", "decay_m", "decay_e", "decay_i",
+                     "init_e", "init_i", "refrac_steps"):
+            setattr(g, attr, getattr(net, attr))
+    else:
+        g.v_thresh = np.inf
     membrane = g.run_regularly(_MEMBRANE, when="groups", order=0, name=f"{name}_membrane*")
     decay = g.run_regularly(_DECAY, when="end", order=0, name=f"{name}_decay*")
     objects = [g, membrane, decay]
@@ -512,6 +517,9 @@ class Brian2Engine(Engine):
         w[syn] = values
         for sg in self.handles.synapses:
             sg.obj.w[:] = w[sg.ids]
+
+    def set_offset(self, neurons: np.ndarray, values: np.ndarray) -> None:
+        self.handles.neurons.i_offset[neurons] = values
 
 
 @contextlib.contextmanager

@@ -266,6 +266,7 @@ class NumbaEngine(Engine):
         n, h, r = net.n_neurons, net.history, len(net.rules)
         self.parallel = n >= PARALLEL_MIN_NEURONS
         self.v = net.v_init.copy()
+        self.i_offset = net.i_offset.copy()  # this simulation's own (set_offset); the compiled network is shared
         self.ie = np.zeros(n)
         self.ii = np.zeros(n)
         self.refrac = np.zeros(n, np.int64)
@@ -301,7 +302,7 @@ class NumbaEngine(Engine):
             steps, n_rec = _advance(
                 t0 + done, n_steps - done, update, self.learning,
                 ext_ptr[done:] - ext_ptr[done], ext_node[ext_ptr[done]:],
-                net.init_e, net.init_i, net.i_offset, net.r_mohm, net.v_rest, net.decay_m, net.v_thresh,
+                net.init_e, net.init_i, self.i_offset, net.r_mohm, net.v_rest, net.decay_m, net.v_thresh,
                 net.v_reset, net.refrac_steps, net.decay_e, net.decay_i,
                 net.row_ptr, self.row_plastic, net.syn_pre, self.rec_i, self.rec_f, net.syn_rule,
                 net.in_ptr, net.in_syn,
@@ -324,6 +325,9 @@ class NumbaEngine(Engine):
 
     def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
         self.rec_f[syn, 1] = values
+
+    def set_offset(self, neurons: np.ndarray, values: np.ndarray) -> None:
+        self.i_offset[neurons] = values
 
     def events_delivered(self) -> int:
         return int(self.counters[0])

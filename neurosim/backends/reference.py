@@ -40,6 +40,7 @@ class ReferenceEngine(Engine):
         self.fired = np.zeros((h, n), bool)                  # who spiked at tick s (slot s % h)
         self.plastic = np.nonzero(net.syn_rule >= 0)[0]
         self.n_events = 0
+        self.i_offset = net.i_offset.copy()  # this simulation's own (set_offset); the compiled network is shared
 
     # -- one tick ----------------------------------------------------------------
     def _tick(self, t: int, ext_nodes: np.ndarray) -> np.ndarray:
@@ -50,7 +51,7 @@ class ReferenceEngine(Engine):
         self.buf[:, slot] = 0.0
 
         free = self.refrac == 0
-        alpha = (self.i_e - self.i_i + net.i_offset) * net.r_mohm + net.v_rest
+        alpha = (self.i_e - self.i_i + self.i_offset) * net.r_mohm + net.v_rest
         self.v = np.where(free, alpha - net.decay_m * (alpha - self.v), self.v)
         self.refrac = np.where(free, self.refrac, self.refrac - 1)
         spiked = np.nonzero(self.v >= net.v_thresh)[0]
@@ -154,6 +155,9 @@ class ReferenceEngine(Engine):
 
     def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
         self.w[syn] = values
+
+    def set_offset(self, neurons: np.ndarray, values: np.ndarray) -> None:
+        self.i_offset[neurons] = values
 
     def events_delivered(self) -> int:
         return self.n_events

@@ -376,6 +376,10 @@ class TorchEngine(Engine):
         rows = slice(None) if trial is None else trial
         self.w[rows, torch.as_tensor(syn, device=self.dev)] = torch.as_tensor(values, dtype=self.fdt, device=self.dev)
 
+    def set_offset(self, neurons: np.ndarray, values: np.ndarray) -> None:
+        self.i_offset[torch.as_tensor(neurons, device=self.dev)] = torch.as_tensor(values, dtype=self.fdt,
+                                                                                    device=self.dev)
+
     def events_delivered(self) -> int:
         return self.n_events
 

@@ -26,13 +26,15 @@ from pyNN import (  # noqa: F401
     random,
     space,
 )
-from pyNN.connectors import *  # noqa: F403
+from pyNN.parameters import Sequence  # noqa: F401
 from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
 from pyNN.recording import get_io
 from pyNN.space import Space  # noqa: F401
 from pyNN.standardmodels import StandardCellType
 
 from neurosim.pynn import simulator
+from neurosim.pynn.connectors import *  # noqa: F403
+from neurosim.pynn.electrodes import DCSource, StepCurrentSource  # noqa: F401
 from neurosim.pynn.populations import Assembly, Population, PopulationView  # noqa: F401
 from neurosim.pynn.projections import Projection  # noqa: F401
 from neurosim.pynn.standardmodels import *  # noqa: F403
@@ -50,11 +52,12 @@ def setup(timestep: float = common.control.DEFAULT_TIMESTEP, min_delay="auto", *
 
 
 def end(compatible_output: bool = True) -> None:
-    """Write what ``record(..., to_file=...)`` asked for, and release the engine."""
+    """Write what ``record(..., to_file=...)`` asked for and release the engine; what was recorded stays
+    readable (``get_data``) until the next ``setup()``."""
     for population, variables, filename in simulator.state.write_on_end:
         population.write_data(get_io(filename), variables)
     simulator.state.write_on_end = []
-    simulator.state.reset()
+    simulator.state.end()
 
 
 run, run_until = common.build_run(simulator)
@@ -74,5 +77,5 @@ def record_v(source, filename):
 
 def list_standard_models() -> list[str]:
     """The standard cell types this module runs."""
-    return [name for name, obj in globals().items()
-            if isinstance(obj, type) and issubclass(obj, StandardCellType) and obj not in UNAVAILABLE]
+    return [name for name, obj in globals().items() if isinstance(obj, type) and issubclass(obj, StandardCellType)
+            and obj is not StandardCellType and obj not in UNAVAILABLE]

@@ -1,7 +1,7 @@
 """The PyNN objects of a setup() turned into one :class:`neurosim.Network`, and the map back.
 
 Each ``IF_curr_exp`` population becomes one core population (per-neuron parameters where they
-differ, its initial ``v``, plus the ``i_offset`` of constant ``DCSource`` s); each
+differ, its initial ``v``, its input current at t = 0 (:mod:`.electrodes`)); each
 ``SpikeSourceArray`` one spike source; a ``SpikeSourcePoisson`` one Poisson source per distinct
 (rate, start, duration). Each projection becomes one core projection per pair of core nodes it
 joins (views and assemblies map through the cells' IDs), with its connections as a ``FromList``:
@@ -34,6 +34,7 @@ from neurosim.network import (
     delay_steps_from_ms,
 )
 from neurosim.plasticity import STDP
+from neurosim.pynn.electrodes import offsets_at
 from neurosim.pynn_conventions import INITIAL_TRANSLATION, LIF_TRANSLATION
 
 STDP_PARAMETERS = ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max", "dendritic_delay_fraction")
@@ -54,6 +55,11 @@ class Built:
         self.node_names: list[str] = []
         self.v_init: dict[str, np.ndarray] = {}      # traced node -> initial v of its traced cells
         self.parts: dict[int, list[tuple[str, np.ndarray, float]]] = {}  # projection -> (core name, rows, sign)
+
+    def node_of(self, population) -> str:
+        """The core node of a population made of one node (IF_curr_exp, SpikeSourceArray)."""
+        k = self.populations.index(population)
+        return self.node_names[int(self.cell_node[k][0])]
 
     def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(core node number, index in the node) of each cell ID."""
@@ -76,9 +82,10 @@ class Built:
                 out[int(cell)] = t[i == j]
         return out
 
-    def signals(self, sim, population, variable: str, ids: np.ndarray, since: float) -> np.ndarray:
+    def signals(self, sim, population, variable: str, ids: np.ndarray, since: float, at_end: bool) -> np.ndarray:
         """(samples, cells) of ``v`` at the start of each tick from ``since`` on: the initial value, then each
-        tick's end (what the core records) one tick later, as SpiNNaker records."""
+        tick's end (what the core records) one tick later, as SpiNNaker records; ``at_end`` adds the end of the
+        last tick (standard PyNN's T / dt + 1 samples)."""
         if variable != "v":
             raise errors.RecordingError(variable, population.celltype)
         nodes, index = self.locate(ids)
@@ -88,7 +95,7 @@ class Built:
             rec = sim.state(name)
             col = list(rec.ids).index(int(j))
             values = rec.values["v_mV"][:, col]
-            columns.append(np.concatenate([[self.v_init[name][col]], values[:-1]]))
+            columns.append(np.concatenate([[self.v_init[name][col]], values if at_end else values[:-1]]))
         data = np.column_stack(columns) if columns else np.zeros((0, 0))
         return data[round(since / sim.compiled.dt_ms):]
 
@@ -149,7 +156,7 @@ def _nodes(k: int, pop, state) -> list[tuple[Any, np.ndarray]]:
     everyone = np.arange(pop.size)
     if kind == "IF_curr_exp":
         params = {ns: _one_or_each(np.asarray(p[ns], float)) for _, ns, _ in LIF_TRANSLATION}
-        params["i_offset_nA"] = _one_or_each(np.asarray(p["i_offset_nA"], float) + _dc(pop, state))
+        params["i_offset_nA"] = _one_or_each(offsets_at(pop, 0.0))
         for py, ns, _ in INITIAL_TRANSLATION:
             params[ns] = _one_or_each(pop.initial(py))
         for var in ("isyn_exc", "isyn_inh"):
@@ -174,23 +181,6 @@ def _nodes(k: int, pop, state) -> list[tuple[Any, np.ndarray]]:
 def _one_or_each(values: np.ndarray) -> float | tuple[float, ...]:
     values = np.asarray(values, float).ravel()
     return float(values[0]) if np.all(values == values[0]) else tuple(values.tolist())
-
-
-def _dc(pop, state) -> np.ndarray:
-    """The constant current (nA) each cell of ``pop`` gets from DCSources."""
-    out = np.zeros(pop.size)
-    for source in state.current_sources:
-        amp, start, stop = (float(np.asarray(source._native[n]).ravel()[0]) for n in ("amplitude", "start", "stop"))
-        cells = [c for c in source.targets if c.parent is pop]
-        if not cells:
-            continue
-        if start > 0.0 or stop < 1e9:
-            raise errors.NoModelAvailableError(
-                f"DCSource(start={start}, stop={stop}) is not available in neurosim.pynn: only a current from t = 0 to "
-                "the end of the run (start=0, no stop), which is a constant offset (the core has no time-varying "
-                "input current)")
-        out[[pop.id_to_index(c) for c in cells]] += amp
-    return out
 
 
 def _projection(n: int, proj, built: Built, state) -> list[tuple[Projection, np.ndarray, float]]:

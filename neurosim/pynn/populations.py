@@ -18,6 +18,20 @@ from pyNN.standardmodels import StandardCellType
 from neurosim.pynn import simulator
 from neurosim.pynn.recording import Recorder
 
+# what a running simulation can take without a reset(): the input current and future source spikes
+LIVE_PARAMETERS = {"i_offset", "spike_times"}
+
+
+def _check_spike_times(population) -> None:
+    """Each cell's spike times in increasing order (PyNN's rule for SpikeSourceArray)."""
+    if type(population.celltype).__name__ != "SpikeSourceArray":
+        return
+    for k, seq in enumerate(np.asarray(population._parameters["spike_times"]).ravel()):
+        times = np.asarray(seq.value, float)
+        if np.any(np.diff(times) < 0):
+            raise errors.InvalidParameterValueError(
+                f"spike_times of cell {k} of {population.label!r} = {times.tolist()} is not allowed: increasing times")
+
 
 class Assembly(common.Assembly):
     _simulator = simulator
@@ -36,17 +50,34 @@ class _Parameters:
         return self._get_native_parameters(*names)
 
     def set(self, **parameters) -> None:
-        """PyNN's ``set``; in the sPyNNaker dialect ``v`` is the initial membrane potential."""
-        if "v" in parameters and simulator.state.dialect.set_initializes:
+        """PyNN's ``set``; in the sPyNNaker dialect ``v`` is the initial membrane potential. While a simulation
+        runs, ``i_offset`` and a SpikeSourceArray's ``spike_times`` change from the current time on; any other
+        parameter needs ``reset()`` first."""
+        state = simulator.state
+        if "v" in parameters and state.dialect.set_initializes:
             self.initialize(v=parameters.pop("v"))
-        if parameters:
-            simulator.state.assert_not_running("changing a parameter")
-            super().set(**parameters)
+        if not parameters:
+            return
+        if set(parameters) - LIVE_PARAMETERS:
+            state.assert_not_running(f"changing {sorted(set(parameters) - LIVE_PARAMETERS)}")
+        super().set(**parameters)
+        population = self.grandparent if isinstance(self, PopulationView) else self
+        if "spike_times" in parameters:
+            _check_spike_times(population)
+            state.refresh_spike_times(population)
+        if "i_offset" in parameters:
+            state.refresh_currents([population])
 
 
 class PopulationView(_Parameters, common.PopulationView):
     _assembly_class = Assembly
     _simulator = simulator
+
+    def __init__(self, parent, selector, label=None) -> None:
+        # a range selects as the slice it is (sPyNNaker scripts pass ranges; PyNN's view expects an array)
+        if isinstance(selector, range):
+            selector = slice(selector.start, selector.stop, selector.step)
+        common.PopulationView.__init__(self, parent, selector, label)
 
     def _get_native_parameters(self, *names):
         values = {}
@@ -94,6 +125,7 @@ class Population(_Parameters, common.Population):
                          getattr(self.celltype, "default_initial_values", {}).items()}
         for cell in self.all_cells:
             cell.parent = self
+        _check_spike_times(self)
         state.id_counter += self.size
         state.populations.append(self)
 

@@ -4,7 +4,8 @@ Every population's spikes are recorded by the built network; ``record("v")`` add
 to a StateMonitor, so it must come before the run it records (or after ``reset()``). The
 membrane potential is sampled as SpiNNaker records it: at the start of each tick, so the
 sample at t = k dt is the value that tick starts from (the initial value at t = 0), and a
-run of T ms gives T / dt samples.
+run of T ms gives T / dt samples; standard PyNN (``setup(dialect="pynn")``) adds the value at
+the end of the last tick (T / dt + 1 samples).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class Recorder(recording.Recorder):
         ids = np.array([int(i) for i in ids], dtype=np.int64)
         if sim is None or not ids.size:
             return np.zeros((0, ids.size)), None
-        return built.signals(sim, self.population, variable.name, ids, since), None
+        return built.signals(sim, self.population, variable.name, ids, since,
+                             simulator.state.dialect.v_sample_at_end), None
 
     def _local_count(self, variable, filter_ids=None):
         counts = self._get_spiketimes(sorted(self.filter_recorded(variable, filter_ids)))

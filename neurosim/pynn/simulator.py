@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pyNN import common
 
 from neurosim import _checks as ck
@@ -50,15 +51,45 @@ class State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop: float) -> None:
-        """Run to ``tstop`` (ms; the nearest whole step), building the simulation first where none runs."""
+        """Run to ``tstop`` (ms; the nearest whole step), building the simulation first where none runs, and
+        stopping wherever a current source switches to set the new currents (:mod:`.electrodes`)."""
+        from neurosim.pynn.electrodes import change_times
+
+        if self.ended:
+            raise RuntimeError("run() after end(): call setup() to start a new simulation")
         if self.sim is None:
             from neurosim.pynn.build import simulate
 
             self.built, self.sim = simulate(self)
+        for stop in change_times(self.t, tstop):
+            self.sim.run(round((stop - self.t) / self.dt) * self.dt)
+            self.refresh_currents()
         steps = round((tstop - self.t) / self.dt)
         if steps > 0:
             self.sim.run(steps * self.dt)
         self.running = True
+
+    def refresh_currents(self, populations=None) -> None:
+        """Give the running simulation each cell's input current from now on (``i_offset`` and current sources)."""
+        if self.sim is None:
+            return
+        from neurosim.pynn.electrodes import offsets_at
+
+        for pop in self.populations if populations is None else populations:
+            if type(pop.celltype).__name__ == "IF_curr_exp":
+                self.sim.set_offset(self.built.node_of(pop), offsets_at(pop, self.t))
+
+    def refresh_spike_times(self, population) -> None:
+        """Give the running simulation a SpikeSourceArray's spike times from now on (they must not lie before)."""
+        if self.sim is not None:
+            trains = [np.asarray(seq.value, float) for seq in np.asarray(population._parameters["spike_times"]).ravel()]
+            self.sim.set_spike_times(self.built.node_of(population), trains)
+
+    def end(self) -> None:
+        """Release the engine; the recordings stay readable and a further run needs setup()."""
+        if self.sim is not None:
+            self.sim.close()
+        self.ended = True
 
     def assert_not_running(self, what: str) -> None:
         """Changes that the running simulation cannot take raise PyNN's error type with what to do."""
@@ -78,6 +109,7 @@ class State(common.control.BaseState):
         self.id_counter = 0
         self.segment_counter = -1
         self.write_on_end = []
+        self.ended = False
         self.reset()
 
     def reset(self) -> None:
@@ -105,6 +137,12 @@ class State(common.control.BaseState):
         if dialect not in DIALECTS:
             ck.fail("dialect", dialect, f"one of {sorted(DIALECTS)}")
         seed = ck.count("seed", options.pop("seed", 0), minimum=0)
+        if options.get("spike_precision", "on_grid") != "on_grid":
+            from pyNN import errors
+
+            raise errors.NoModelAvailableError(
+                f"spike_precision = {options['spike_precision']!r} is not available in neurosim.pynn: 'on_grid' (the "
+                "core runs on SpiNNaker's tick: every spike lies on the time grid)")
         self.options = {"backend": backend, "device": device, "dialect": DIALECTS[dialect], "seed": seed,
                         **options}
 

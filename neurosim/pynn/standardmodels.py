@@ -3,15 +3,14 @@
 
 Cells: ``IF_curr_exp`` (the core's neuron), ``SpikeSourceArray``, ``SpikeSourcePoisson``.
 Synapses: ``StaticSynapse`` and ``STDPMechanism`` with ``SpikePairRule`` and additive or
-multiplicative weight dependence (the core's pair STDP). Current sources: ``DCSource`` from t = 0
-on for the whole run, which is a constant offset current (the core has no time-varying input
-current).
+multiplicative weight dependence (the core's pair STDP). Current sources (``DCSource``,
+``StepCurrentSource``) are in :mod:`neurosim.pynn.electrodes`.
 """
 
 from __future__ import annotations
 
 from pyNN import errors
-from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+from pyNN.standardmodels import build_translations, cells, check_weights, electrodes, synapses
 
 from neurosim.pynn.simulator import state
 from neurosim.pynn_conventions import LIF_TRANSLATION
@@ -32,17 +31,25 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     translations = build_translations(("rate", "rate"), ("start", "start"), ("duration", "duration"))
 
 
-class _MinimumDelay:
+class _SynapseType:
     def _get_minimum_delay(self) -> float:
         return state.dt if state.min_delay == "auto" else state.min_delay
 
+    @property
+    def parameter_checks(self) -> dict:
+        """PyNN's sign check of weights in the standard dialect; sPyNNaker takes magnitudes on either receptor."""
+        return {"weight": check_weights} if state.dialect.inhibitory_sign < 0 else {}
 
-class StaticSynapse(_MinimumDelay, synapses.StaticSynapse):
+
+class StaticSynapse(_SynapseType, synapses.StaticSynapse):
     __doc__ = synapses.StaticSynapse.__doc__
     translations = build_translations(("weight", "weight"), ("delay", "delay"))
+    # sPyNNaker's static synapse exposes its weight and delay, as PyNN's STDPMechanism does (sPyBlocks reads them)
+    weight = property(lambda self: self.parameter_space["weight"].base_value, doc="The weight as given.")
+    delay = property(lambda self: self.parameter_space["delay"].base_value, doc="The delay (ms) as given.")
 
 
-class STDPMechanism(_MinimumDelay, synapses.STDPMechanism):
+class STDPMechanism(_SynapseType, synapses.STDPMechanism):
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = build_translations(("weight", "weight"), ("delay", "delay"),
                                            ("dendritic_delay_fraction", "dendritic_delay_fraction"))
@@ -66,45 +73,12 @@ class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
     neurosim_rule = "multiplicative"
 
 
-class DCSource(electrodes.DCSource):
-    """A constant current from t = 0 to the end of the run, added to the cells' ``i_offset`` (the core
-    has no time-varying input current: another ``start`` or a finite ``stop`` is refused when the
-    network is built)."""
-
-    translations = build_translations(("amplitude", "amplitude"), ("start", "start"), ("stop", "stop"))
-
-    def __init__(self, **parameters) -> None:
-        object.__setattr__(self, "_native", {})
-        object.__setattr__(self, "targets", [])
-        super().__init__(**parameters)
-        self.set_parameters(**{**self.default_parameters, **parameters})
-        state.current_sources.append(self)
-
-    def set_native_parameters(self, parameters) -> None:
-        state.assert_not_running("changing a current source")
-        parameters.evaluate(simplify=True)
-        self._native.update(parameters.as_dict())
-
-    def get_native_parameters(self):
-        from pyNN.parameters import ParameterSpace
-
-        return ParameterSpace(dict(self._native), self.get_schema(), (1,))
-
-    def inject_into(self, cells) -> None:
-        state.assert_not_running("injecting a current")
-        cells = list(cells)
-        for cell in cells:
-            if not cell.celltype.injectable:
-                raise TypeError(f"can't inject current into a {cell.celltype.__class__.__name__}")
-        self.targets.extend(cells)
-
-
 def _unavailable(base: type) -> type:
     def refuse(self, *args, **kwargs) -> None:
         raise errors.NoModelAvailableError(
             f"{base.__name__} is not available in neurosim.pynn: the core runs IF_curr_exp, SpikeSourceArray, "
             "SpikeSourcePoisson, StaticSynapse, STDPMechanism (SpikePairRule; additive or multiplicative weight "
-            "dependence) and DCSource")
+            "dependence), DCSource and StepCurrentSource")
 
     return type(base.__name__, (base,), {"__init__": refuse, "__doc__": base.__doc__})
 
@@ -113,9 +87,9 @@ UNAVAILABLE = tuple(_unavailable(getattr(module, n)) for module, names in (
     (cells, ("IF_curr_alpha", "IF_curr_delta", "IF_cond_alpha", "IF_cond_exp", "IF_cond_exp_gsfa_grr",
              "IF_facets_hardware1", "HH_cond_exp", "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista",
              "Izhikevich", "GIF_cond_exp", "SpikeSourceGamma", "SpikeSourceInhGamma",
-             "SpikeSourcePoissonRefractory")),
+             "SpikeSourcePoissonRefractory", "LIF", "AdExp", "PointNeuron", "MultiCompartmentNeuron")),
     (synapses, ("TsodyksMarkramSynapse", "AdditivePotentiationMultiplicativeDepression", "GutigWeightDependence",
                 "Vogels2011Rule", "SimpleStochasticSynapse", "StochasticTsodyksMarkramSynapse",
                 "MultiQuantalSynapse", "ElectricalSynapse")),
-    (electrodes, ("StepCurrentSource", "ACSource", "NoisyCurrentSource")),
+    (electrodes, ("ACSource", "NoisyCurrentSource")),
 ) for n in names if hasattr(module, n))

@@ -133,3 +133,32 @@ def test_weights_set_between_runs_reach_every_engine(backend: str) -> None:
         sim.set_weights("ab", 7.0)
     with pytest.raises(ValueError, match=r"weights_nA length = 3 is not allowed: 1 or one per connection"):
         sim.set_weights("bb_inh", [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("backend", ["reference", *EXACT_BACKENDS])
+def test_currents_and_spike_times_set_between_runs_reach_every_engine(backend: str) -> None:
+    """Simulator.set_offset and set_spike_times between runs: the new current drives the membrane from the next
+    tick on, the replaced spikes (not the dropped ones) reach the targets, and every engine agrees with the
+    reference."""
+    kw = {"device": "cpu"} if backend == "torch" else {}
+    runs = {}
+    for label, b, k, offset in (("control", "reference", {}, 0.0), ("reference", "reference", {}, 2.0),
+                                (backend, backend, kw, 2.0)):
+        sim = Simulator(NETWORKS["feedforward"](), backend=b, seed=3, **k)
+        sim.run(30.0)
+        sim.set_offset("b", np.linspace(0.0, offset, sim.network.node("b").size))
+        sim.set_spike_times("inp", [[35.0 + i % 5] for i in range(sim.network.node("inp").size)])
+        sim.run(30.0)
+        runs[label] = sim
+    ref, sim = runs["reference"], runs[backend]
+    t_ref, i_ref = ref.spikes("b")
+    t, i = sim.spikes("b")
+    np.testing.assert_array_equal(t, t_ref)
+    np.testing.assert_array_equal(i, i_ref)
+    t_src, _ = sim.spikes("inp", since_ms=30.0)
+    assert set(np.round(t_src, 6)) <= {35.0, 36.0, 37.0, 38.0, 39.0}
+    assert t_ref.size > runs["control"].spikes("b")[0].size  # the current made b fire more
+    with pytest.raises(ValueError, match=r"i_offset_nA length = 3 is not allowed: 1 or one per neuron of 'b'"):
+        sim.set_offset("b", [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"times_ms = 1\.0 is not allowed: >= the current time \(60\.0 ms\)"):
+        sim.set_spike_times("inp", [[1.0]] + [[]] * (sim.network.node("inp").size - 1))
