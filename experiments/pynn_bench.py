@@ -12,12 +12,15 @@ pyNN.nest and pyNN.brian2 are standard PyNN: they get the script through
 :func:`neurosim.pynn.adapter.spinnaker_dialect` (sPyNNaker's conventions translated), once as
 is and once with ``nearest=True`` (what the backend refuses replaced by the nearest it takes;
 NEST's inputs shifted by 2 ms, since its spike sources fire one ``min_delay`` early and refuse a
-spike at t <= 0). Ratios in the table are the simulator's time over neurosim.pynn (numba)'s.
+spike at t <= 0). pyNN.brian2 runs on Brian2's numpy code generation (its default, Cython,
+compiles every object: about 5 minutes for one CA3 run). Ratios in the table are the simulator's
+time over neurosim.pynn (numba)'s.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +45,13 @@ EXPECTED_RECALLS = [(0, [0, 1, 8, 9]), (2, [1, 5, 6]), (0, [2, 3, 4]), (2, [1, 5
 def simulator(name: str):
     """(the PyNN module as the scripts get it, shift_ms, setup options) of ``SIMULATORS[name]``."""
     module, adapted, nearest, shift, options = SIMULATORS[name]
+    os.environ.setdefault("PYNEST_QUIET", "1")  # NEST's banner would go to stdout, before the JSON
     sim = importlib.import_module(module)
+    if module == "pyNN.brian2":
+        import brian2
+
+        # Brian2's numpy code generation: its default (Cython) compiles every object, ~5 minutes a CA3 run
+        brian2.prefs.codegen.target = "numpy"
     if adapted:
         from neurosim.pynn.adapter import spinnaker_dialect
 

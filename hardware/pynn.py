@@ -28,7 +28,8 @@ STDP multiplicative ``A``    ``A`` (factor of w_max - w)          same (written 
                              nest and spiNNaker only 1 (dendritic, neurosim's own semantics)
 ===========================  ==================================  ==================================
 
-Connectors: OneToOne -> OneToOneConnector, AllToAll -> AllToAllConnector, FromList ->
+Connectors: OneToOne -> OneToOneConnector, AllToAll -> AllToAllConnector (between two
+populations always with self connections: neurosim keeps i -> i there), FromList ->
 FromListConnector (per-connection weight and delay columns), FixedProbability ->
 FromListConnector of neurosim's own synapses (``resolve_random=True``, the same
 synapses as neurosim) or FixedProbabilityConnector with a NumpyRNG seeded by the
@@ -68,10 +69,10 @@ removing any one breaks them, ``tests/hardware/test_ca3_pynn.py``, ``docs/hardwa
   at the step's end then differs by cell (CA3: x1.673 for 0.14 nF / 0.5 ms cells, x1.084
   for 0.27 nF / 3 ms cells).
 
-Brian2 settings of that target (script and :func:`setup_simulator`): Brian2's numpy code
+Brian2 settings of every target (script and :func:`setup_simulator`): Brian2's numpy code
 generation (the default Cython target compiles every object: minutes for the CA3 circuit)
 and ``brian2.defaultclock.dt = dt`` (pyNN.brian2's SpikeSourceArray otherwise runs on
-Brian2's 0.1 ms default clock). pyNN.brian2's ``STDPMechanism`` needs
+Brian2's 0.1 ms default clock); "brian2-spinnaker" also sets ``min_delay="auto"``. pyNN.brian2's ``STDPMechanism`` needs
 ``dendritic_delay_fraction=0`` (all its delays are axonal) and steps ``w_max * A * trace``
 (A relative, as neurosim's). Tuned and checked at dt = 1 ms only.
 
@@ -123,10 +124,13 @@ from neurosim.pynn_conventions import (
 )
 
 Target = Literal["generic", "spinnaker", "brian2-spinnaker"]
-SIMULATORS = ("brian2", "spiNNaker", "nest")
+# the PyNN simulator modules an exported script runs on (--simulator)
+SIMULATOR_MODULES = {"brian2": "pyNN.brian2", "nest": "pyNN.nest", "spiNNaker": "pyNN.spiNNaker",
+                     "neurosim": "neurosim.pynn"}
+SIMULATORS = tuple(SIMULATOR_MODULES)
 
-# pyNN.brian2 only accepts 0 (axonal delays), pyNN.nest and sPyNNaker only 1 (dendritic).
-DENDRITIC_DELAY_FRACTION = {"brian2": 0.0, "nest": 1.0, "spiNNaker": 1.0}
+# pyNN.brian2 only accepts 0 (axonal delays), pyNN.nest, sPyNNaker and neurosim.pynn only 1 (dendritic).
+DENDRITIC_DELAY_FRACTION = {"brian2": 0.0, "nest": 1.0, "spiNNaker": 1.0, "neurosim": 1.0}
 
 
 @dataclass(frozen=True)
@@ -139,15 +143,15 @@ class TargetRules:
     refractory_extra_steps: int = 0  # > 0: tau_refrac -> (ceil(tau_refrac / dt) + extra) dt
     stdp_window_shift: bool = False  # A_plus x exp(-k dt/tau_plus), A_minus x exp(k dt/tau_minus), k = d + d'
     psp_match: bool = False     # weights (and STDP w_min / w_max) x psp_scale of the post cell
-    brian2_settings: bool = False  # setup: min_delay="auto", numpy code generation, defaultclock.dt = dt
-    simulators: tuple[str, ...] = ("brian2", "nest")  # where the exported semantics hold
+    zero_delays: bool = False   # setup(min_delay="auto"): delays of 0 ms after the delay shift
+    simulators: tuple[str, ...] = ("brian2", "nest", "neurosim")  # where the exported semantics hold
 
 
 TARGETS: dict[str, TargetRules] = {
     "generic": TargetRules("generic", DIALECTS["pynn"]),
-    "spinnaker": TargetRules("spinnaker", DIALECTS["spinnaker"], simulators=("spiNNaker",)),
+    "spinnaker": TargetRules("spinnaker", DIALECTS["spinnaker"], simulators=("spiNNaker", "neurosim")),
     "brian2-spinnaker": TargetRules("brian2-spinnaker", DIALECTS["pynn"], delay_shift_steps=1, refractory_extra_steps=1,
-                                    stdp_window_shift=True, psp_match=True, brian2_settings=True,
+                                    stdp_window_shift=True, psp_match=True, zero_delays=True,
                                     simulators=("brian2",)),
 }
 
@@ -327,7 +331,9 @@ def _projection_plan(network: Network, pr: Projection, rules: TargetRules, resol
         if isinstance(conn, OneToOne):
             connector = Call("OneToOneConnector")
         elif isinstance(conn, AllToAll):
-            connector = Call("AllToAllConnector", {"allow_self_connections": conn.allow_self_connections})
+            # neurosim drops i -> i only within one population; sPyNNaker also between two (pynn_conventions)
+            allow_self = conn.allow_self_connections or pr.pre != pr.post
+            connector = Call("AllToAllConnector", {"allow_self_connections": allow_self})
         else:  # FixedProbability, not resolved: the simulator draws its own synapses
             connector = Call("FixedProbabilityConnector", {
                 "p_connect": float(conn.p), "allow_self_connections": conn.allow_self_connections,
@@ -377,10 +383,10 @@ def _stdp_call(rule: STDP, rules: TargetRules, syn_kw: dict[str, Any], *, weight
 
 # -- interpreter 1: the live build -------------------------------------------------------------------
 def _simulator_name(sim_module: Any) -> str:
-    name = sim_module.__name__.rsplit(".", 1)[-1]
-    if name not in SIMULATORS:
-        ck.fail("sim_module", sim_module.__name__, f"one of pyNN.{{{', '.join(SIMULATORS)}}}")
-    return name
+    names = {module: name for name, module in SIMULATOR_MODULES.items()}
+    if sim_module.__name__ not in names:
+        ck.fail("sim_module", sim_module.__name__, f"one of {sorted(names)}")
+    return names[sim_module.__name__]
 
 
 def _live(value: Any, sim: Any, simulator: str) -> Any:
@@ -396,14 +402,24 @@ def _live(value: Any, sim: Any, simulator: str) -> Any:
 TABLES = {"DENDRITIC_DELAY_FRACTION": DENDRITIC_DELAY_FRACTION}
 
 
+def setup_options(simulator: str, target: Target) -> dict[str, Any]:
+    """``sim.setup`` options of an exported network: ``min_delay="auto"`` (zero delays, e.g. after the delay
+    shift of "brian2-spinnaker"), and on neurosim.pynn the dialect the script is written in."""
+    options: dict[str, Any] = {"min_delay": "auto"} if TARGETS[target].zero_delays else {}
+    if simulator == "neurosim":
+        options["dialect"] = TARGETS[target].dialect.name
+    return options
+
+
 def setup_simulator(sim_module: Any, dt_ms: float, target: Target = "generic") -> None:
-    """``sim.setup`` for a live build of ``target``: ``min_delay="auto"`` (zero delays, e.g. after
-    the delay shift of "brian2-spinnaker"), and on pyNN.brian2 numpy code generation and
-    ``defaultclock.dt = dt_ms`` (see the module docstring; any target: they do not change the semantics)."""
+    """``sim.setup`` for a live build of ``target`` (:func:`setup_options`), and on pyNN.brian2 numpy code
+    generation and ``defaultclock.dt = dt_ms`` (see the module docstring; any target: they do not change the
+    semantics)."""
     if target not in TARGETS:
         ck.fail("target", target, f"one of {sorted(TARGETS)}")
-    sim_module.setup(timestep=dt_ms, min_delay="auto")
-    if _simulator_name(sim_module) == "brian2":
+    simulator = _simulator_name(sim_module)
+    sim_module.setup(timestep=dt_ms, **setup_options(simulator, target))
+    if simulator == "brian2":
         import brian2
 
         brian2.prefs.codegen.target = "numpy"
@@ -493,7 +509,7 @@ _SCRIPT_HEAD = '''\
 """{title}
 
 Exported by neurosim.hardware.pynn (target {target!r}). Units: ms, mV, nA, nF (PyNN's).
-Run:  python {filename} --simulator brian2|spiNNaker|nest [--out results.npz|results.json]
+Run:  python {filename} --simulator brian2|spiNNaker|nest|neurosim [--out results.npz|results.json]
 Writes {{population: (spike times in ms, neuron ids)}} for every recorded population.
 {notes}"""
 
@@ -511,8 +527,13 @@ EXPORT_TARGET = {target!r}
 RECORD = {record!r}
 # Simulators whose semantics the export target matches (a warning on the others).
 TARGET_SIMULATORS = {target_sims!r}
-# STDPMechanism: pyNN.brian2 accepts only 0 (axonal delays), NEST and sPyNNaker only 1 (dendritic).
+SIMULATOR_MODULES = {modules!r}
+# STDPMechanism: pyNN.brian2 accepts only 0 (axonal delays), NEST, sPyNNaker and neurosim.pynn only 1 (dendritic).
 DENDRITIC_DELAY_FRACTION = {ddf!r}
+# setup() options per simulator: zero delays where the export made some; neurosim.pynn's dialect
+SETUP_OPTIONS = {setup_options!r}
+# pyNN.nest's spike sources fire one min_delay (= dt) early and NEST refuses a spike at t <= 0
+EARLIEST_INPUT_MS = {earliest!r}
 
 
 '''
@@ -530,8 +551,16 @@ def main():
     if args.simulator not in TARGET_SIMULATORS:
         print(f"warning: exported for target {{EXPORT_TARGET!r}} but running on {{args.simulator}}: "
               "the additive STDP amplitudes and inhibitory signs follow the export target")
-    sim = importlib.import_module(f"pyNN.{{args.simulator}}")
-{setup}
+    if args.simulator == "nest" and EARLIEST_INPUT_MS is not None and EARLIEST_INPUT_MS <= DT_MS:
+        parser.error(f"pyNN.nest cannot run this script: its first input spike is at {{EARLIEST_INPUT_MS}} ms <= dt "
+                     f"= {{DT_MS}} ms (pyNN.nest's spike sources fire one min_delay early and NEST refuses t <= 0)")
+    sim = importlib.import_module(SIMULATOR_MODULES[args.simulator])
+    sim.setup(timestep=DT_MS, **SETUP_OPTIONS[args.simulator])
+    if args.simulator == "brian2":
+        import brian2
+
+        brian2.prefs.codegen.target = "numpy"  # no per-object Cython compilation (minutes)
+        brian2.defaultclock.dt = DT_MS * brian2.ms  # pyNN.brian2's SpikeSourceArray runs on the default clock
     pops = {{}}
     projs = {{}}
 
@@ -609,23 +638,17 @@ def export_script(network: Network, path: str | Path, *, spike_inputs: SpikeInpu
              if target == "brian2-spinnaker" else
              "Generic PyNN target: STDP A relative to w_max; inhibitory weights negative.\n"
              "pyNN.brian2 delivers a spike after delay + dt (neurosim and SpiNNaker: delay).\n")
-    setup = "    sim.setup(timestep=DT_MS)"
-    if rules.brian2_settings:
-        setup = "\n".join([
-            '    sim.setup(timestep=DT_MS, min_delay="auto")  # delays of 0 ms (the delay shift)',
-            '    if args.simulator == "brian2":',
-            "        import brian2",
-            "",
-            '        brian2.prefs.codegen.target = "numpy"  # no per-object Cython compilation (minutes)',
-            "        brian2.defaultclock.dt = DT_MS * brian2.ms  # SpikeSourceArray runs on the default clock"])
     head = _SCRIPT_HEAD.format(
         title=title or f"PyNN model exported from neurosim: {len(network.populations)} populations, "
                        f"{len(network.sources)} sources, {len(network.projections)} projections",
         target=target, filename=path.name, notes=notes, dt=plan.dt_ms, duration=float(duration_ms),
         record=[p.name for p in plan.populations if p.record], ddf=DENDRITIC_DELAY_FRACTION,
-        target_sims=rules.simulators)
+        target_sims=rules.simulators, modules=SIMULATOR_MODULES,
+        setup_options={name: setup_options(name, target) for name in SIMULATORS},
+        earliest=min((t[0] for p in plan.populations if p.cell.cls == "SpikeSourceArray"
+                      for t in p.cell.kwargs["spike_times"] if t), default=None))
     helper = inspect.getsource(spikes_of)
-    main = _SCRIPT_MAIN.format(body=body, default_sim=rules.simulators[0], setup=setup)
+    main = _SCRIPT_MAIN.format(body=body, default_sim=rules.simulators[0])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(head + helper + main)
     return path

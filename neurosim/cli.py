@@ -209,12 +209,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         from neurosim.hardware import pynn
 
-        if args.to == "spinnaker":
+        target = "spinnaker" if args.to == "spinnaker" else (args.target or "generic")
+        if args.to == "spinnaker" and args.target not in (None, "spinnaker"):
+            print(f"error: --target {args.target!r} is not allowed with --to spinnaker: 'spinnaker' (or --to pynn)",
+                  file=sys.stderr)
+            return 2
+        if target == "spinnaker":
             for warning in pynn.check_board(network):
                 print(f"warning: {warning}", file=sys.stderr)
-        pynn.export_script(network, out, spike_inputs=inputs, duration_ms=duration,
-                           target="spinnaker" if args.to == "spinnaker" else "generic")
-        print(f"run it with: python {out} --simulator {'spiNNaker' if args.to == 'spinnaker' else 'brian2'}")
+        pynn.export_script(network, out, spike_inputs=inputs, duration_ms=duration, target=target)
+        simulators = "|".join(pynn.TARGETS[target].simulators)
+        print(f"run it with: python {out} --simulator {simulators}")
     print(f"wrote {out}")
     return 0
 
@@ -285,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="write a model or experiment for a neuromorphic board")
     e.add_argument("name", help="ca3-functional, ca3-stress, ca3-state-map or core-demo")
     e.add_argument("--to", required=True, choices=["pynn", "spinnaker", "nir"])
+    e.add_argument("--target", choices=["generic", "brian2-spinnaker", "spinnaker"],
+                   help="pynn: the conventions of the script: 'generic' (standard PyNN: pyNN.nest, pyNN.brian2, "
+                   "neurosim.pynn; default), 'brian2-spinnaker' (SpiNNaker's tick on pyNN.brian2) or 'spinnaker' "
+                   "(sPyNNaker 7, and neurosim.pynn)")
     e.add_argument("--out", help="output path (default results/NAME.py or .nir)")
     e.set_defaults(func=cmd_export)
     return p

@@ -12,7 +12,8 @@ simulators on the same script (docs/pynn.md, ``neurosim bench pynn``): what the 
 refuses (NEST: a refractory period under one step, a spike source at t = dt; Brian2: tau_m equal
 to tau_syn, dendritic delays in STDP) it still refuses, with its own error, unless ``nearest=True``
 asks for the nearest model the backend takes (:data:`NEAREST`): ``tau_refrac`` raised to one step
-(NEST), STDP delays taken as axonal (``dendritic_delay_fraction=0``, Brian2). PyNN's connectors
+(NEST), STDP delays taken as axonal (``dendritic_delay_fraction=0``, Brian2), spike sources on the
+script's time step (Brian2). PyNN's connectors
 come with the same NumPy 2 fix as ``neurosim.pynn``'s (:mod:`neurosim.pynn.connectors`).
 """
 
@@ -26,10 +27,11 @@ import numpy as np
 from neurosim.pynn_conventions import DIALECTS
 
 # what each backend refuses and the nearest it takes (nearest=True): a refractory period of at least one
-# step (NEST's iaf_psc_exp_ps), STDP delays taken as dendritic (NEST) or axonal (pyNN.brian2)
+# step (NEST's iaf_psc_exp_ps), STDP delays taken as dendritic (NEST) or axonal (pyNN.brian2), and
+# pyNN.brian2's SpikeSourceArray on the script's time step (it runs on Brian2's 0.1 ms default clock)
 NEAREST: dict[str, dict[str, Any]] = {
-    "pyNN.nest": {"refractory_step": True, "dendritic_delay_fraction": 1.0},
-    "pyNN.brian2": {"refractory_step": False, "dendritic_delay_fraction": 0.0},
+    "pyNN.nest": {"refractory_step": True, "dendritic_delay_fraction": 1.0, "source_clock": False},
+    "pyNN.brian2": {"refractory_step": False, "dendritic_delay_fraction": 0.0, "source_clock": True},
 }
 
 
@@ -53,6 +55,14 @@ def spinnaker_dialect(sim: types.ModuleType, nearest: bool = False) -> types.Mod
     rules = NEAREST.get(sim.__name__, {}) if nearest else {}
     if nearest and sim.__name__ not in NEAREST:
         raise ValueError(f"nearest=True knows {sorted(NEAREST)}, not {sim.__name__}")
+    if rules.get("source_clock"):
+        def setup(timestep=0.1, *args, **kwargs):  # PyNN's default time step
+            import brian2
+
+            brian2.defaultclock.dt = timestep * brian2.ms
+            return sim.setup(timestep, *args, **kwargs)
+
+        out.setup = setup
     if rules.get("refractory_step"):
         def if_curr_exp(**parameters):
             step = sim.get_time_step()

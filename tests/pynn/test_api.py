@@ -203,3 +203,39 @@ def test_standard_dialect_checks_weight_signs_and_changes_after_run_need_reset()
 
 def test_list_standard_models_names_what_runs() -> None:
     assert set(sim.list_standard_models()) == {"IF_curr_exp", "SpikeSourceArray", "SpikeSourcePoisson"}
+
+
+@pytest.mark.parametrize("connector", [
+    lambda: sim.FixedNumberPreConnector(2, rng=sim.NumpyRNG(seed=1)),
+    lambda: sim.FixedNumberPostConnector(3, rng=sim.NumpyRNG(seed=2)),
+    lambda: sim.FixedTotalNumberConnector(7, rng=sim.NumpyRNG(seed=3)),
+    lambda: sim.DistanceDependentProbabilityConnector("d < 2.5"),
+    lambda: sim.ArrayConnector(np.eye(4, 5, dtype=bool)),
+])
+def test_pynn_connectors_give_the_core_the_same_connections(connector) -> None:
+    sim.setup(timestep=1.0)
+    pre = sim.Population(4, sim.SpikeSourceArray(spike_times=[2.0]))
+    post = sim.Population(5, sim.IF_curr_exp(**CELL))
+    proj = sim.Projection(pre, post, connector(), sim.StaticSynapse(weight=3.0, delay=2.0))
+    post.record("spikes")
+    sim.run(10.0)
+    pairs = sorted((int(i), int(j)) for i, j, *_ in proj.get("weight", format="list"))
+    core = sim.simulator.state.sim
+    made = core.network.connections(core.network.projections[0].name)
+    assert pairs and sorted(zip(made.pre.tolist(), made.post.tolist(), strict=True)) == pairs
+    counts = post.get_spike_counts()
+    fired = {j for _, j in pairs}
+    assert {post.id_to_index(c) for c, n in counts.items() if n} == fired  # 3 nA from 0.25 nF fires each target
+    sim.end()
+
+
+@pytest.mark.filterwarnings("ignore:.* is deprecated:DeprecationWarning")  # PyNN deprecates its procedural API
+def test_procedural_api_connects_and_records() -> None:
+    sim.setup(timestep=1.0)
+    pre = sim.create(sim.SpikeSourceArray(spike_times=[2.0]), n=2)
+    post = sim.create(sim.IF_curr_exp(**CELL), n=2)
+    sim.connect(pre, post, weight=3.0, delay=1.0, p=1.0)
+    sim.record(["spikes"], post, None)
+    sim.run(10.0)
+    assert [len(t) for t in post.get_data().segments[0].spiketrains] == [1, 1]
+    sim.end()
