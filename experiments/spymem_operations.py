@@ -28,9 +28,7 @@ from typing import Any
 
 import numpy as np
 
-# the memories' test output layer (the packaged configs' CA3 cells with v_thresh -57.5 mV)
-OUTPUT = {"cm": 0.27, "i_offset": 0.0, "tau_m": 3.0, "tau_refrac": 1.0, "tau_syn_E": 0.3, "tau_syn_I": 0.3,
-          "v_reset": -60.0, "v_rest": -60.0, "v_thresh": -57.5}
+from neurosim.experiments.spymem import CA3_OUTPUT  # the memories' test output layer
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ def run_operations(sim: Any, name: str, operations: list[Operation], n_cues: int
     duration = first + len(operations) * spacing_ms
     sim.setup(timestep=1.0, **setup)
     il = sim.Population(len(trains), sim.SpikeSourceArray(spike_times=trains), label="IL")
-    ol = sim.Population(len(trains), sim.IF_curr_exp(**OUTPUT), label="OL")
+    ol = sim.Population(len(trains), sim.IF_curr_exp(**CA3_OUTPUT), label="OL")
     ol.set(v=-60.0)
     if model.takes_layers:
         memory_class(n_cues, n_bits, sim, il, ol)

@@ -53,17 +53,21 @@ class BetweenRuns:
         if len(spike_times_ms) != node.size:
             ck.fail("spike_times_ms length", len(spike_times_ms),
                     f"one sequence per neuron of {source!r} ({node.size})")
+        times = [ck.finite_array("spike_times_ms", t).ravel() for t in spike_times_ms]
+        all_times = np.concatenate(times) if times else np.zeros(0)
+        if all_times.size and ck.ms_to_step_nearest(all_times, self.compiled.dt_ms).min() < self.step:
+            ck.fail("spike_times_ms", float(all_times.min()), f">= the current time ({self.t_ms} ms)")
         first = self.compiled.offsets[source][0]
         trials = range(self.batch_size) if trial is None else [ck.count("trial", trial, 0)]
         for b in trials:
             self._check_trial(b)
+        for b in trials:  # everything checked: the old spikes to come give way to the new
             pt, pn = self._pending[b]
             keep = (pn < first) | (pn >= first + node.size)
             self._pending[b] = (pt[keep], pn[keep])
-        times = [ck.finite_array("spike_times_ms", t).ravel() for t in spike_times_ms]
-        ids = np.concatenate([np.full(t.size, i, np.int64) for i, t in enumerate(times)]) if times else []
-        if len(ids):
-            self.add_spikes(source, np.concatenate(times), ids, trial)
+        if all_times.size:
+            ids = np.concatenate([np.full(t.size, i, np.int64) for i, t in enumerate(times)])
+            self.add_spikes(source, all_times, ids, trial)
 
     def set_offset(self, population: str, i_offset_nA: Sequence[float] | float) -> None:
         """Set the constant input current (nA) of a population's neurons (one value, or one per neuron) from

@@ -65,6 +65,11 @@ class Dialect:
         return w_max if self.stdp_absolute and not multiplicative else 1.0
 
 
+def range_as_slice(selector):
+    """A ``range`` as the slice it is: sPyNNaker's views take ranges, PyNN's take slices and arrays."""
+    return slice(selector.start, selector.stop, selector.step) if isinstance(selector, range) else selector
+
+
 DIALECTS: dict[str, Dialect] = {
     "spinnaker": Dialect("spinnaker", 1.0, True, True, True, False),
     "pynn": Dialect("pynn", -1.0, False, False, False, True),

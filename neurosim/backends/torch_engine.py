@@ -89,7 +89,8 @@ class TorchEngine(Engine):
             return torch.as_tensor(np.asarray(a, np.int64), dtype=torch.int64, device=dev)
 
         # neuron parameters, (N,) broadcasting over trials
-        self.i_offset, self.r_mohm, self.v_rest = f(net.i_offset), f(net.r_mohm), f(net.v_rest)
+        # i_offset: this simulation's own copy (set_offset); as_tensor would share the cached compiled network's
+        self.i_offset, self.r_mohm, self.v_rest = f(net.i_offset).clone(), f(net.r_mohm), f(net.v_rest)
         self.decay_m, self.v_thresh, self.v_reset = f(net.decay_m), f(net.v_thresh), f(net.v_reset)
         self.init2 = f(np.stack([net.init_e, net.init_i]))[:, None, :]      # (2, 1, N)
         self.decay2 = f(np.stack([net.decay_e, net.decay_i]))[:, None, :]   # (2, 1, N)

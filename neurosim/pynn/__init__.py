@@ -46,8 +46,8 @@ globals().update({cls.__name__: cls for cls in UNAVAILABLE})
 def setup(timestep: float = common.control.DEFAULT_TIMESTEP, min_delay="auto", **extra_params) -> int:
     """Start afresh (every population and projection is forgotten); see the module docstring."""
     common.setup(timestep, min_delay, **extra_params)
-    simulator.state.clear()
     simulator.state.configure(timestep, min_delay, extra_params.pop("max_delay", "auto"), **extra_params)
+    simulator.state.clear()  # after configure: a refused setup() leaves the previous one as it was
     return rank()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from neurosim.pynn_conventions import DIALECTS
+from neurosim.pynn_conventions import DIALECTS, range_as_slice
 
 # what each backend refuses and the nearest it takes (nearest=True): a refractory period of at least one
 # step (NEST's iaf_psc_exp_ps), STDP delays taken as dendritic (NEST) or axonal (pyNN.brian2), and
@@ -39,6 +39,27 @@ def _base_value(model, name: str) -> Any:
     return model.parameter_space[name].base_value
 
 
+def module_copy(sim: types.ModuleType, name: str) -> types.ModuleType:
+    """A new module holding what ``sim`` holds, to replace some of it."""
+    out = types.ModuleType(name, sim.__doc__)
+    out.__dict__.update({k: v for k, v in vars(sim).items() if not k.startswith("__")})
+    return out
+
+
+def _negated(synapse_type, static_cls, backend_static_cls):
+    """An inhibitory static synapse with its magnitudes made negative (standard PyNN's sign)."""
+    if not isinstance(synapse_type, backend_static_cls):
+        raise ValueError(f"synapse_type = {type(synapse_type).__name__} on the inhibitory receptor is not translated "
+                         "by spinnaker_dialect: StaticSynapse (its weights made negative)")
+    weight = _base_value(synapse_type, "weight")
+    if not isinstance(weight, int | float | np.ndarray | list | tuple):
+        raise ValueError(f"inhibitory StaticSynapse weight = {weight!r} is not translated by spinnaker_dialect: "
+                         "numbers (a distribution's values cannot be made negative before they are drawn)")
+    magnitude = np.abs(np.asarray(weight, dtype=float))
+    return static_cls(weight=-magnitude if magnitude.ndim else -float(magnitude),
+                      delay=_base_value(synapse_type, "delay"))
+
+
 def spinnaker_dialect(sim: types.ModuleType, nearest: bool = False) -> types.ModuleType:
     """``sim`` (a PyNN backend module) taking scripts written in sPyNNaker 7's conventions; ``nearest``:
     what the backend refuses replaced by the nearest it takes (module docstring)."""
@@ -47,8 +68,7 @@ def spinnaker_dialect(sim: types.ModuleType, nearest: bool = False) -> types.Mod
     from neurosim.pynn.connectors import CONNECTORS
 
     dialect = DIALECTS["spinnaker"]
-    out = types.ModuleType(f"{sim.__name__}[spinnaker dialect]", __doc__)
-    out.__dict__.update({k: v for k, v in vars(sim).items() if not k.startswith("__")})
+    out = module_copy(sim, f"{sim.__name__}[spinnaker dialect]")
     out.__dict__.update({name: cls for name, cls in CONNECTORS.items()
                          if getattr(sim, name, None) is getattr(connectors, name)})
 
@@ -80,9 +100,7 @@ def spinnaker_dialect(sim: types.ModuleType, nearest: bool = False) -> types.Mod
     out.Population = type("Population", (sim.Population,), {"set": set_initializes})
 
     def population_view(parent, selector, label=None):
-        if isinstance(selector, range):
-            selector = slice(selector.start, selector.stop, selector.step)
-        return sim.PopulationView(parent, selector, label)
+        return sim.PopulationView(parent, range_as_slice(selector), label)
 
     out.PopulationView = population_view
     out.StaticSynapse = type("StaticSynapse", (sim.StaticSynapse,), {
@@ -104,10 +122,8 @@ def spinnaker_dialect(sim: types.ModuleType, nearest: bool = False) -> types.Mod
 
     def projection(pre, post, connector, synapse_type=None, source=None, receptor_type=None, space=None, label=None):
         synapse_type = synapse_type or out.StaticSynapse()
-        if receptor_type == "inhibitory" and isinstance(synapse_type, sim.StaticSynapse):
-            weight = np.asarray(_base_value(synapse_type, "weight"), dtype=float)
-            synapse_type = sim.StaticSynapse(weight=-np.abs(weight) if weight.ndim else -abs(float(weight)),
-                                             delay=_base_value(synapse_type, "delay"))
+        if receptor_type == "inhibitory":
+            synapse_type = _negated(synapse_type, out.StaticSynapse, sim.StaticSynapse)
         if (type(connector).__name__ == "AllToAllConnector" and not connector.allow_self_connections
                 and dialect.all_to_all_self_across and pre is not post):
             pairs = [(i, j) for i in range(pre.size) for j in range(post.size) if i != j]

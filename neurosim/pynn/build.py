@@ -73,7 +73,7 @@ class Built:
         return nodes, index
 
     # -- reading the simulation back ----------------------------------------------------------------------
-    def spike_times(self, sim, population, ids: np.ndarray, since: float) -> dict[int, np.ndarray]:
+    def spike_times(self, sim, ids: np.ndarray, since: float) -> dict[int, np.ndarray]:
         nodes, index = self.locate(ids)
         out = {}
         for node in np.unique(nodes):
@@ -106,7 +106,8 @@ class Built:
             out[rows] = sign * sim.weights(name)
         return out
 
-    def set_weights(self, sim, projection, values: np.ndarray) -> None:
+    def set_weights(self, sim, projection, values: np.ndarray, dialect) -> None:
+        _weight_sign(projection, values, projection.receptor_type, dialect)
         for name, rows, _ in self.parts[id(projection)]:
             sim.set_weights(name, np.abs(values[rows]))
 
@@ -160,9 +161,11 @@ def _nodes(k: int, pop, state) -> list[tuple[Any, np.ndarray]]:
         for py, ns, _ in INITIAL_TRANSLATION:
             params[ns] = _one_or_each(pop.initial(py))
         for var in ("isyn_exc", "isyn_inh"):
-            if np.any(pop.initial(var) != 0.0):
-                raise errors.InvalidParameterValueError(f"{var} = {pop.initial(var)[0]} is not allowed as an initial "
-                                                        "value in neurosim.pynn: 0 (synaptic currents start at rest)")
+            values = pop.initial(var)
+            if np.any(values != 0.0):
+                raise errors.InvalidParameterValueError(f"{var} = {float(values[values != 0.0][0])} is not allowed as "
+                                                        "an initial value in neurosim.pynn: 0 (synaptic currents start "
+                                                        "at rest)")
         return [(Population(_name(k, pop.label), pop.size, LIFParams(**params)), everyone)]
     if kind == "SpikeSourceArray":
         trains = tuple(np.sort(np.asarray(seq.value, float)) for seq in np.asarray(p["spike_times"]).ravel())
@@ -211,10 +214,12 @@ def _projection(n: int, proj, built: Built, state) -> list[tuple[Projection, np.
 def _weight_sign(proj, w: np.ndarray, receptor: str, dialect) -> float:
     """The sign the script gives this projection's weights; the standard dialect checks them."""
     sign = dialect.inhibitory_sign if receptor == "inhibitory" else 1.0
-    if dialect.name == "pynn" and w.size and np.any(np.sign(w[w != 0]) != sign):
+    wrong = w[(w != 0) & (np.sign(w) != sign)] if dialect.name == "pynn" else w[:0]
+    if wrong.size:
         raise errors.InvalidWeightError(
-            f"Projection[{proj.label}] weights must be {'negative' if sign < 0 else 'positive'} on the {receptor} "
-            "receptor of current-based synapses (setup(dialect='spinnaker') takes magnitudes, as sPyNNaker does)")
+            f"Projection[{proj.label}].weight = {float(wrong[0])} is not allowed: "
+            f"{'negative' if sign < 0 else 'positive'} on the {receptor} receptor of current-based synapses "
+            "(setup(dialect='spinnaker') takes magnitudes, as sPyNNaker does)")
     return sign
 
 
@@ -230,8 +235,9 @@ def _rule(proj, cols: dict, dialect) -> STDP | None:
         column = np.asarray(cols[name], float) if name in cols else np.zeros(0)
         if column.size and np.any(column != column[0]):
             raise errors.InvalidParameterValueError(
-                f"{name} of Projection[{proj.label}] varies across connections: neurosim's STDP has one parameter set "
-                "per projection")
+                f"{name} of Projection[{proj.label}] = {float(column[0])}, {float(column[column != column[0]][0])}, "
+                "... is not allowed: one value for every connection (neurosim's STDP has one parameter set per "
+                "projection)")
         values[name] = float(column[0]) if column.size else float(syn.native_parameters[name].base_value)
     if values["dendritic_delay_fraction"] != 1.0:
         raise errors.InvalidParameterValueError(

@@ -111,7 +111,7 @@ def offsets_at(population, t_ms: float) -> np.ndarray:
     return out
 
 
-def change_times(after: float, until: float) -> list[float]:
-    """The times in (``after``, ``until``) at which a current source switches, in order (ms, on the tick grid)."""
+def change_times(after: int, until: int) -> list[int]:
+    """The ticks in (``after``, ``until``) at which a current source switches, in order."""
     ticks = {_tick(t, state.dt) for source in state.current_sources if source.targets for t in source.change_times()}
-    return sorted(t * state.dt for t in ticks if np.isfinite(t) and after < t * state.dt < until)
+    return sorted(int(t) for t in ticks if np.isfinite(t) and after < t < until)

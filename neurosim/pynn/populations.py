@@ -17,6 +17,7 @@ from pyNN.standardmodels import StandardCellType
 
 from neurosim.pynn import simulator
 from neurosim.pynn.recording import Recorder
+from neurosim.pynn_conventions import range_as_slice
 
 # what a running simulation can take without a reset(): the input current and future source spikes
 LIVE_PARAMETERS = {"i_offset", "spike_times"}
@@ -60,10 +61,15 @@ class _Parameters:
             return
         if set(parameters) - LIVE_PARAMETERS:
             state.assert_not_running(f"changing {sorted(set(parameters) - LIVE_PARAMETERS)}")
-        super().set(**parameters)
         population = self.grandparent if isinstance(self, PopulationView) else self
+        before = {k: v.copy() for k, v in population._parameters.items()}
+        super().set(**parameters)
         if "spike_times" in parameters:
-            _check_spike_times(population)
+            try:
+                _check_spike_times(population)
+            except errors.InvalidParameterValueError:
+                population._parameters = before  # the refused times are not kept
+                raise
             state.refresh_spike_times(population)
         if "i_offset" in parameters:
             state.refresh_currents([population])
@@ -74,25 +80,27 @@ class PopulationView(_Parameters, common.PopulationView):
     _simulator = simulator
 
     def __init__(self, parent, selector, label=None) -> None:
-        # a range selects as the slice it is (sPyNNaker scripts pass ranges; PyNN's view expects an array)
-        if isinstance(selector, range):
-            selector = slice(selector.start, selector.stop, selector.step)
-        common.PopulationView.__init__(self, parent, selector, label)
+        common.PopulationView.__init__(self, parent, range_as_slice(selector), label)
+
+    @property
+    def _cells(self) -> np.ndarray:
+        """This view's cells as indices into the population at the root (views of views included)."""
+        return self.index_in_grandparent(np.arange(self.size))
 
     def _get_native_parameters(self, *names):
         values = {}
         for name in names:
-            value = self.parent._parameters[name]
-            values[name] = simplify(value[self.mask] if isinstance(value, np.ndarray) else value)
+            value = self.grandparent._parameters[name]
+            values[name] = simplify(value[self._cells] if isinstance(value, np.ndarray) else value)
         return ParameterSpace(values, shape=(self.size,))
 
     def _set_parameters(self, parameter_space) -> None:
         for name, value in parameter_space.items():
-            self.parent._parameters[name][self.mask] = value.evaluate(simplify=False)
+            self.grandparent._parameters[name][self._cells] = value.evaluate(simplify=False)
 
     def _set_initial_value_array(self, variable, initial_values) -> None:
         simulator.state.assert_not_running("changing an initial value")
-        self.parent._initial[variable][self.mask] = initial_values.evaluate(simplify=False)
+        self.grandparent._initial[variable][self._cells] = initial_values.evaluate(simplify=False)
 
     def initialize(self, **initial_values) -> None:
         for variable, value in initial_values.items():

@@ -45,7 +45,8 @@ class Projection(common.Projection):
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, location_selector=None,
                             **connection_parameters) -> None:
         if location_selector is not None:
-            raise NotImplementedError("neurosim.pynn has point neurons only (no location_selector)")
+            raise errors.NoModelAvailableError(f"location_selector = {location_selector!r} is not available in "
+                                               "neurosim.pynn: None (point neurons only)")
         pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
         columns = {"presynaptic_index": pre, "postsynaptic_index": np.full(pre.size, int(postsynaptic_index))}
         for name, value in connection_parameters.items():
@@ -83,11 +84,12 @@ class Projection(common.Projection):
         for name, value in parameter_space.items():
             values = np.asarray(value, dtype=float)
             values = values[pre, post] if values.ndim == 2 else np.broadcast_to(values, pre.shape).astype(float)
-            if simulator.state.sim is not None:
-                if name != "weight":
-                    simulator.state.assert_not_running(f"changing {name!r} of a projection")
-                simulator.state.built.set_weights(simulator.state.sim, self, values)
-            self._columns[name] = values
+            if simulator.state.sim is None:
+                self._columns[name] = values  # the value the next run starts from
+            elif name == "weight":  # into the running simulation only: reset() goes back to the initial weights
+                simulator.state.built.set_weights(simulator.state.sim, self, values, simulator.state.dialect)
+            else:
+                simulator.state.assert_not_running(f"changing {name!r} of a projection")
 
     def _set_initial_value_array(self, variable, value) -> None:
         raise errors.NonExistentParameterError(variable, self.synapse_type.__class__.__name__, [])

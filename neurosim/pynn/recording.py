@@ -20,7 +20,8 @@ class Recorder(recording.Recorder):
     _simulator = simulator
 
     def _record(self, variable, new_ids, sampling_interval=None) -> None:
-        if variable.name != "spikes" and new_ids:
+        if variable.name != "spikes" and new_ids and simulator.state.sim is not None:
+            self.recorded[variable] = self.recorded[variable].difference(new_ids)  # PyNN marked them already
             simulator.state.assert_not_running(f"recording {variable.name!r} of more cells")
         if sampling_interval is not None and sampling_interval != simulator.state.dt:
             from pyNN import errors
@@ -30,19 +31,15 @@ class Recorder(recording.Recorder):
 
     _cleared_at = 0.0  # data before this time was cleared (get_data(clear=True)); 0 again after reset()
 
-    def _since(self, clear: bool) -> float:
-        return self._cleared_at
-
     def _get_spiketimes(self, ids, clear=False):
         built, sim = simulator.state.built, simulator.state.sim
-        since = self._since(clear)
         if sim is None:
             return {int(i): np.zeros(0) for i in ids}
-        return built.spike_times(sim, self.population, np.array([int(i) for i in ids], dtype=np.int64), since)
+        return built.spike_times(sim, np.array([int(i) for i in ids], dtype=np.int64), self._cleared_at)
 
     def _get_all_signals(self, variable, ids, clear=False):
         built, sim = simulator.state.built, simulator.state.sim
-        since = self._since(clear)
+        since = self._cleared_at
         ids = np.array([int(i) for i in ids], dtype=np.int64)
         if sim is None or not ids.size:
             return np.zeros((0, ids.size)), None
@@ -57,7 +54,7 @@ class Recorder(recording.Recorder):
         self._cleared_at = simulator.state.t
 
     def _reset(self) -> None:
-        self._cleared_at = 0.0
+        """``record(None)``: nothing to undo in the simulation (every spike is recorded by the core anyway)."""
 
     def _restart(self) -> None:
         """A new simulation from t = 0 (``reset()``): nothing of it is cleared yet."""

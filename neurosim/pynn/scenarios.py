@@ -69,8 +69,9 @@ def _classify(error: BaseException) -> str:
 
 def standard(sim: types.ModuleType, **defaults) -> types.ModuleType:
     """``sim`` whose ``setup()`` takes ``defaults`` unless a script says otherwise."""
-    out = types.ModuleType(sim.__name__, sim.__doc__)
-    out.__dict__.update({k: v for k, v in vars(sim).items() if not k.startswith("__")})
+    from neurosim.pynn.adapter import module_copy
+
+    out = module_copy(sim, sim.__name__)
 
     def setup(*args, **kwargs):
         return sim.setup(*args, **{**defaults, **kwargs})

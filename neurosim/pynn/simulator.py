@@ -10,6 +10,7 @@ populations and projections register here as they are created; the first ``run()
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,8 @@ from pyNN import common
 from neurosim import _checks as ck
 
 name = "neurosim"
+# setup() options other PyNN backends take, accepted here without effect (one engine thread setting, on-grid)
+PYNN_OPTIONS = {"threads", "rng_seeds", "rng_seeds_seed", "grng_seed", "spike_precision", "verbosity", "label"}
 
 
 class ID(int, common.IDMixin):
@@ -61,12 +64,13 @@ class State(common.control.BaseState):
             from neurosim.pynn.build import simulate
 
             self.built, self.sim = simulate(self)
-        for stop in change_times(self.t, tstop):
-            self.sim.run(round((stop - self.t) / self.dt) * self.dt)
+        self.refresh_currents()  # a switch at the current time (a run may end exactly where one happens)
+        stop = round(tstop / self.dt)
+        for tick in change_times(self.sim.step, stop):
+            self.sim.run((tick - self.sim.step) * self.dt)
             self.refresh_currents()
-        steps = round((tstop - self.t) / self.dt)
-        if steps > 0:
-            self.sim.run(steps * self.dt)
+        if stop > self.sim.step:
+            self.sim.run((stop - self.sim.step) * self.dt)
         self.running = True
 
     def refresh_currents(self, populations=None) -> None:
@@ -80,10 +84,13 @@ class State(common.control.BaseState):
                 self.sim.set_offset(self.built.node_of(pop), offsets_at(pop, self.t))
 
     def refresh_spike_times(self, population) -> None:
-        """Give the running simulation a SpikeSourceArray's spike times from now on (they must not lie before)."""
+        """Give the running simulation a SpikeSourceArray's spike times from now on (times before now are its
+        history and are left out)."""
         if self.sim is not None:
             trains = [np.asarray(seq.value, float) for seq in np.asarray(population._parameters["spike_times"]).ravel()]
-            self.sim.set_spike_times(self.built.node_of(population), trains)
+            now = self.sim.step
+            self.sim.set_spike_times(self.built.node_of(population),
+                                     [t[np.floor(t / self.dt + 0.5) >= now] for t in trains])
 
     def end(self) -> None:
         """Release the engine; the recordings stay readable and a further run needs setup()."""
@@ -130,8 +137,7 @@ class State(common.control.BaseState):
         from neurosim import backends
         from neurosim.pynn_conventions import DIALECTS
 
-        self.dt = ck.positive("timestep", timestep, "ms")
-        self.min_delay, self.max_delay = min_delay, max_delay
+        dt = ck.positive("timestep", timestep, "ms")
         backend, device, _ = backends.resolve(options.pop("backend", "numba"), options.pop("device", None))
         dialect = options.pop("dialect", "spinnaker")
         if dialect not in DIALECTS:
@@ -143,12 +149,19 @@ class State(common.control.BaseState):
             raise errors.NoModelAvailableError(
                 f"spike_precision = {options['spike_precision']!r} is not available in neurosim.pynn: 'on_grid' (the "
                 "core runs on SpiNNaker's tick: every spike lies on the time grid)")
+        unknown = sorted(set(options) - PYNN_OPTIONS)
+        if unknown:
+            warnings.warn(f"setup() options {unknown} mean nothing to neurosim.pynn and are ignored (it takes backend, "
+                          f"device, seed and dialect besides PyNN's {sorted(PYNN_OPTIONS)})", UserWarning, stacklevel=3)
+        self.dt, self.min_delay, self.max_delay = dt, min_delay, max_delay
         self.options = {"backend": backend, "device": device, "dialect": DIALECTS[dialect], "seed": seed,
                         **options}
 
     @property
     def dialect(self):
-        return self.options["dialect"]
+        from neurosim.pynn_conventions import DIALECTS
+
+        return self.options.get("dialect", DIALECTS["spinnaker"])
 
 
 state = State()

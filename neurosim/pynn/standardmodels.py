@@ -18,7 +18,7 @@ from neurosim.pynn_conventions import LIF_TRANSLATION
 
 class IF_curr_exp(cells.IF_curr_exp):  # noqa: N801 - PyNN's name
     __doc__ = cells.IF_curr_exp.__doc__
-    translations = build_translations(*((py, ns) for py, ns, _ in LIF_TRANSLATION))
+    translations = build_translations(*LIF_TRANSLATION)  # (PyNN name, core name, factor)
 
 
 class SpikeSourceArray(cells.SpikeSourceArray):

@@ -160,5 +160,24 @@ def test_currents_and_spike_times_set_between_runs_reach_every_engine(backend: s
     assert t_ref.size > runs["control"].spikes("b")[0].size  # the current made b fire more
     with pytest.raises(ValueError, match=r"i_offset_nA length = 3 is not allowed: 1 or one per neuron of 'b'"):
         sim.set_offset("b", [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match=r"times_ms = 1\.0 is not allowed: >= the current time \(60\.0 ms\)"):
+    sim.set_spike_times("inp", [[65.0]] + [[]] * (sim.network.node("inp").size - 1))
+    with pytest.raises(ValueError, match=r"spike_times_ms = 1\.0 is not allowed: >= the current time \(60\.0 ms\)"):
         sim.set_spike_times("inp", [[1.0]] + [[]] * (sim.network.node("inp").size - 1))
+    sim.run(10.0)  # the refused times changed nothing: the spike set before still comes
+    assert sim.spikes("inp", since_ms=60.0)[0].tolist() == [65.0]
+
+
+@pytest.mark.parametrize("backend", ["reference", *EXACT_BACKENDS])
+def test_set_offset_stays_in_its_simulation(backend: str) -> None:
+    """A network's compiled arrays are shared by its simulators: a current set in one must not reach the next."""
+    kw = {"device": "cpu"} if backend == "torch" else {}
+    net = NETWORKS["feedforward"]()
+    first = Simulator(net, backend=backend, seed=3, **kw)
+    first.set_offset("b", 5.0)
+    first.run(20.0)
+    second, fresh = Simulator(net, backend=backend, seed=3, **kw), Simulator(NETWORKS["feedforward"](),
+                                                                              backend=backend, seed=3, **kw)
+    for sim in (second, fresh):
+        sim.run(20.0)
+    np.testing.assert_array_equal(second.spikes("b")[0], fresh.spikes("b")[0])
+    assert first.spikes("b")[0].size > fresh.spikes("b")[0].size

@@ -239,3 +239,56 @@ def test_procedural_api_connects_and_records() -> None:
     sim.run(10.0)
     assert [len(t) for t in post.get_data().segments[0].spiketrains] == [1, 1]
     sim.end()
+
+
+def test_a_current_switching_where_a_run_ends_and_run_until() -> None:
+    """run(10); run(10) equals run(20) when a DCSource switches on at 10 ms, and run_until goes to a time."""
+    traces = []
+    for runs in ((20.0,), (10.0, 10.0)):
+        sim.setup(timestep=0.1)
+        cells = sim.Population(1, sim.IF_curr_exp(**CELL))
+        sim.DCSource(amplitude=0.5, start=10.0, stop=15.0).inject_into(cells)
+        cells.record("v")
+        for duration in runs:
+            sim.run(duration)
+        traces.append(np.asarray(cells.get_data().segments[0].analogsignals[0].magnitude))
+        sim.end()
+    np.testing.assert_array_equal(traces[0], traces[1])
+    assert traces[0][120, 0] > -65.0
+    sim.setup(timestep=0.1)
+    sim.Population(1, sim.IF_curr_exp(**CELL))
+    assert sim.run_until(12.5) == 12.5 and sim.get_current_time() == 12.5
+    sim.end()
+
+
+def test_views_of_views_assemblies_and_refusals_that_change_nothing() -> None:
+    sim.setup(timestep=1.0, dialect="pynn")
+    src = sim.Population(4, sim.SpikeSourceArray(spike_times=[[2.0], [3.0], [4.0], [5.0]]), label="src")
+    a = sim.Population(6, sim.IF_curr_exp(**CELL), label="a")
+    b = sim.Population(2, sim.IF_curr_exp(**CELL), label="b")
+    inner = a[1:5][1:3]                                # cells 2 and 3 of a
+    inner.set(tau_m=5.0)
+    assert a.get("tau_m").tolist() == [10.0, 10.0, 5.0, 5.0, 10.0, 10.0] and inner.get("tau_m") == 5.0
+    both = a[0:2] + b                                  # an Assembly of a view and a population
+    # receptor named: PyNN guesses an Assembly's default receptor from a set, in no fixed order
+    proj = sim.Projection(src, both, sim.FromListConnector([(0, 0), (1, 1), (2, 2), (3, 3)]),
+                          sim.StaticSynapse(weight=3.0, delay=1.0), receptor_type="excitatory")
+    inh = sim.Projection(src, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=-0.01),
+                         receptor_type="inhibitory")
+    both.record("spikes")
+    sim.run(10.0)
+    fired = [len(t) for t in both.get_data().segments[0].spiketrains]
+    assert fired == [1, 1, 1, 1]                        # each of the four cells got its source's spike
+    with pytest.raises(sim.errors.InvalidParameterValueError, match="recording 'v' of more cells after run"):
+        a.record("v")
+    assert len(a.get_data().segments[0].analogsignals) == 0  # the refused cells are not left marked as recorded
+    with pytest.raises(sim.errors.InvalidParameterValueError, match="spike_times of cell 0"):
+        src.set(spike_times=[sim.Sequence([20.0, 15.0])] * 4)
+    assert [s.value.tolist() for s in src.get("spike_times")] == [[2.0], [3.0], [4.0], [5.0]]
+    with pytest.raises(sim.errors.InvalidWeightError, match=r"weight = 2\.0 is not allowed: negative"):
+        inh.set(weight=2.0)                            # the standard dialect's sign, also between runs
+    proj.set(weight=1.0)                               # in the running simulation ...
+    assert proj.get("weight", format="list")[0][2] == 1.0
+    sim.reset()                                        # ... and back to the initial weights at t = 0
+    assert proj.get("weight", format="list")[0][2] == 3.0
+    sim.end()

@@ -33,10 +33,12 @@ def test_ca3_content_addressable_reproduces_the_published_tables(experiment: str
 
 
 @pytest.mark.parametrize("backend", ENGINES)
-def test_every_engine_reproduces_the_functional_table(backend: str) -> None:
+def test_every_engine_reproduces_the_functional_table_and_the_board(backend: str) -> None:
     options = {"device": "cpu"} if backend == "torch" else {}
     mine, theirs = spymem.ca3_content_addressable(sim, "functional", backend=backend, **options)
     assert spymem.differing(mine, theirs, 90.0)[0] == 0
+    spikes, _, board = spymem.dg_ca3_ca1(sim, 2, backend=backend, **options)
+    assert spymem.differing(spikes, spymem.board_table(board), board["simTime"])[0] == 0
 
 
 @pytest.mark.parametrize("run", [1, 2])
