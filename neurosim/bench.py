@@ -109,7 +109,7 @@ def _run_simulator(net: Network, backend: str, duration_ms: float, seed: int, **
 def static_delivery(n: int, duration_ms: float, seed: int, repeats: int = 3) -> dict:
     """numba's delivery kernel replaying the static network's recorded spikes, against the
     streaming ceiling: the same synapse table streamed once in order into the same buffer."""
-    from neurosim.backends.numba_engine import deliver_replay, pack_synapses, row_plastic, stream_table
+    from neurosim.backends.numba_synapses import deliver_replay, pack_synapses, row_plastic, stream_table
 
     net = core_network(n, stdp=False)
     sim = Simulator(net, backend="numba", seed=seed)

@@ -31,7 +31,9 @@ def cmd_info(_: argparse.Namespace) -> int:
         ok = backends.is_available(name)
         print(f"  {name:<10} {'available' if ok else 'unavailable':<12} {libs[name]} {_version(libs[name])}")
     cuda = "torch not installed"
-    if backends.is_available("torch"):
+    if not backends.nvidia_driver():
+        cuda = "no (no NVIDIA driver on this machine)"
+    elif backends.is_available("torch"):
         import torch
 
         cuda = (f"yes ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "no")

@@ -88,6 +88,15 @@ def resolve(name: str, device: str | None = None, dtype: str | None = None) -> t
     return name, device or entry.devices[0], dtype
 
 
+def nvidia_driver() -> bool:
+    """Whether this machine has an NVIDIA driver, asked without importing torch (seconds): the
+    kernel module's /proc entry or the CUDA driver library. False: no torch device can be CUDA."""
+    import ctypes.util
+    import os
+
+    return os.path.exists("/proc/driver/nvidia/version") or ctypes.util.find_library("cuda") is not None
+
+
 def _check(name: str) -> None:
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(f"backend = {name!r} is not allowed: one of {names()}")

@@ -86,6 +86,35 @@ def test_numba_parallel_update_equals_reference(reference_runs, monkeypatch) -> 
     np.testing.assert_array_equal(sim.weights("ee"), ref.weights("ee"))
 
 
+@pytest.mark.parametrize("name", ["stdp_additive", "stdp_multiplicative", "ca3_like_additive",
+                                  "ca3_like_multiplicative"])
+def test_numba_deferred_stdp_with_the_shortest_spike_ring_equals_reference(name, monkeypatch) -> None:
+    """numba applies a synapse's potentiations when the synapse is next read (numba_synapses); with each
+    neuron's spike ring as short as it can be and no weight monitor reading the weights on the way, the
+    rings overflow all the time and their neurons' synapses are settled early, which must change nothing."""
+    import dataclasses
+
+    from neurosim.backends import numba_synapses
+    from neurosim.network import WeightMonitor
+
+    monkeypatch.setattr(numba_synapses, "RING_MIN", 0)
+    net = NETWORKS[name]()
+    net = dataclasses.replace(net, monitors=tuple(m for m in net.monitors if not isinstance(m, WeightMonitor)))
+    runs = {}
+    for backend in ("reference", "numba"):
+        sim = Simulator(net, backend=backend, seed=3)
+        sim.run(DURATION_MS[name])
+        runs[backend] = sim
+    ref, sim = runs["reference"], runs["numba"]
+    assert sim.engine.ring_t.shape[1] == sim.compiled.history + 1
+    assert ref.spikes(net.monitors[0].target)[0].size > 50
+    for mon in sim._spike_targets:
+        np.testing.assert_array_equal(sim.spikes(mon)[0], ref.spikes(mon)[0])
+        np.testing.assert_array_equal(sim.spikes(mon)[1], ref.spikes(mon)[1])
+    for pr in net.projections:
+        np.testing.assert_array_equal(sim.weights(pr.name), ref.weights(pr.name), err_msg=pr.name)
+
+
 @pytest.mark.parametrize("backend", ["reference", *EXACT_BACKENDS])
 def test_learning_switch_freezes_weights_and_keeps_traces(backend: str, reference_runs) -> None:
     """Off: weights do not move. Back on: every engine still agrees with the reference."""
