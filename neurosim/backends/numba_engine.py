@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import types
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -20,10 +21,11 @@ from neurosim.backends.base import NEVER, Chunk, Engine, External
 from neurosim.backends.numba_synapses import (
     DONE,
     POS,
-    deliver,
+    deliver_part,
+    layout,
     new_post_state,
-    pack_synapses,
     push_post,
+    push_pre,
     row_plastic,
     settle_all,
     settle_post,
@@ -49,13 +51,14 @@ def _named(fn, name: str):
 def _advance(t0, n_steps, learn, ext_ptr, ext_node,
              init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps,
              decay_e, decay_i,
-             row_ptr, row_plastic, syn_pre, rec_i, rec_f, syn_rule, in_ptr, in_syn,
+             row_ptr, row_plastic, rec_i, rec_f, syn_rule, in_ptr, in_syn, in_pre, in_rule,
              rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus,
              v, ie, ii, refrac, buf, pre_r, pre_t, ring_t, ring_o, post, post_i,
-             record, rec_tick, rec_node, n_rec0, traced, state_out, spk, nodes, counters):
+             record, rec_tick, rec_node, n_rec0, traced, state_out, spk, nodes, events):
     """Run ticks t0 .. t0+n_steps-1; stop early (return steps done) if the spike record
-    buffer could overflow. counters[0] accumulates delivered synaptic events. Compiled twice
-    (below): the neuron update's ``prange`` runs on threads only in ``_advance_parallel``."""
+    buffer could overflow. events[part] accumulates the synaptic events each partition delivered.
+    Compiled twice (below): the ``prange`` loops (neuron update, delivery) run on threads only in
+    ``_advance_parallel``."""
     n = v.size
     h = buf.shape[1]
     depth = ring_t.shape[1]
@@ -103,13 +106,15 @@ def _advance(t0, n_steps, learn, ext_ptr, ext_node,
                 j = nodes[q]
                 nxt = post_i[j, POS] + 1 if post_i[j, POS] < depth - 1 else 0
                 if ring_t[j, nxt] + h - 1 > post_i[j, DONE]:
-                    settle_post(j, t, learn, h, in_ptr, in_syn, syn_pre, rec_i, rec_f, syn_rule, ring_t, post_i,
+                    settle_post(j, t, learn, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, post_i,
                                 pre_r, pre_t, rule_mult, a_plus, w_max, tab_plus)
                 push_post(j, t, ring_t, ring_o, post, post_i, tab_minus)
 
-        counters[0] += deliver(t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult,
-                               a_plus, a_minus, w_min, w_max, tab_plus, tab_minus, buf, pre_r, pre_t, ring_t,
-                               ring_o, post, post_i)
+        for part in prange(row_ptr.shape[0]):  # delivery, one partition of the synapses per thread
+            events[part] += deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule,
+                                         rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus, buf, pre_r,
+                                         pre_t, ring_t, ring_o, post, post_i)
+        push_pre(t, nodes, n_nodes, pre_r, pre_t, tab_plus)
 
         for q in range(n_nodes):
             if record[nodes[q]]:
@@ -148,8 +153,8 @@ class NumbaEngine(Engine):
         self.ii = np.zeros(n)
         self.refrac = np.zeros(n, np.int64)
         self.buf = np.zeros((2, h, n))
-        self.rec_f = pack_synapses(net)
-        self.rec_i = self.rec_f.view(np.int64)
+        self.syn = layout(net, numba.get_num_threads() if self.parallel else 1)
+        self.rec_f, self.rec_i = self.syn.rec_f, self.syn.rec_i
         self.row_plastic = row_plastic(net)
         self.pre_r = np.zeros((r, net.n_nodes))
         self.pre_t = np.full(net.n_nodes, NEVER, np.int64)
@@ -159,7 +164,7 @@ class NumbaEngine(Engine):
         self.t_next = 0  # the tick the next advance starts at
         self.spk = np.zeros(n, np.uint8)
         self.nodes = np.zeros(net.n_nodes, np.int64)
-        self.counters = np.zeros(1, np.int64)
+        self.events = np.zeros(self.syn.row_ptr.shape[0], np.int64)
         self.record_u8 = self.record.astype(np.uint8)
 
     def advance(self, t0: int, n_steps: int, ext: External) -> Chunk:
@@ -180,14 +185,14 @@ class NumbaEngine(Engine):
                 ext_ptr[done:] - ext_ptr[done], ext_node[ext_ptr[done]:],
                 net.init_e, net.init_i, self.i_offset, net.r_mohm, net.v_rest, net.decay_m, net.v_thresh,
                 net.v_reset, net.refrac_steps, net.decay_e, net.decay_i,
-                net.row_ptr, self.row_plastic, net.syn_pre, self.rec_i, self.rec_f, net.syn_rule,
-                net.in_ptr, net.in_syn,
+                self.syn.row_ptr, self.row_plastic, self.rec_i, self.rec_f, self.syn.syn_rule,
+                net.in_ptr, self.syn.in_syn, self.syn.in_pre, self.syn.in_rule,
                 net.rule_mult, net.rule_a_plus, net.rule_a_minus, net.rule_w_min,
                 net.rule_w_max, net.tab_plus, net.tab_minus,
                 self.v, self.ie, self.ii, self.refrac, self.buf, self.pre_r, self.pre_t, self.ring_t,
                 self.ring_o, self.post, self.post_i,
                 self.record_u8, rec_tick, rec_node, 0, self.traced, state[done:], self.spk, self.nodes,
-                self.counters)
+                self.events)
             ticks.append(rec_tick[:n_rec])
             nodes_out.append(rec_node[:n_rec])
             done += steps
@@ -201,24 +206,26 @@ class NumbaEngine(Engine):
         """Every potentiation that fell due so far applied (see numba_synapses)."""
         net = self.net
         if net.in_syn.size:
-            settle_all(self.t_next - 1, self.learning, net.row_ptr, self.row_plastic, self.rec_i, self.rec_f,
-                       net.syn_rule, self.ring_t, self.post_i, self.pre_r, self.pre_t, net.rule_mult,
-                       net.rule_a_plus, net.rule_w_max, net.tab_plus)
+            settle_all(self.t_next - 1, self.learning, net.history, net.in_ptr, self.syn.in_syn, self.syn.in_pre,
+                       self.rec_i, self.rec_f, self.syn.in_rule, self.ring_t, self.post_i, self.pre_r, self.pre_t,
+                       net.rule_mult, net.rule_a_plus, net.rule_w_max, net.tab_plus)
 
     def set_learning(self, enabled: bool) -> None:
-        self._settle()  # what fell due while learning was as it was
+        if bool(enabled) != self.learning:
+            self._settle()  # what fell due while learning was as it was
         super().set_learning(enabled)
 
     def weights(self) -> np.ndarray:
         self._settle()
-        return self.rec_f[None, :, 1].copy()
+        w = self.rec_f[:, 1]
+        return (w if self.syn.record is None else w[self.syn.record])[None].copy()
 
     def set_weights(self, syn: np.ndarray, values: np.ndarray, trial: int | None) -> None:
         self._settle()
-        self.rec_f[syn, 1] = values
+        self.rec_f[syn if self.syn.record is None else self.syn.record[syn], 1] = values
 
     def set_offset(self, neurons: np.ndarray, values: np.ndarray) -> None:
         self.i_offset[neurons] = values
 
     def events_delivered(self) -> int:
-        return int(self.counters[0])
+        return int(self.events.sum())

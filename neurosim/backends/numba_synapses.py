@@ -27,6 +27,8 @@ every synapse; a synapse from ``i`` owes those arriving in ``(max(pre_t[i], post
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
@@ -56,61 +58,50 @@ def new_post_state(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 @njit(cache=True)
-def potentiate_pending(k, i, j, d, r, t, since, rec_f, ring_t, post_i, pre_r, pre_t, rule_mult, a_plus, w_max,
-                       tab_plus):
-    """Apply to synapse ``k`` (pre ``i``, post ``j``, delay ``d``, rule ``r``) the potentiation of every
-    post spike arriving in (``since``, ``t``], oldest first. ``deliver`` has this loop written out."""
-    depth = ring_t.shape[1]
-    idx = post_i[j, POS]
-    owed = 0
-    while owed < depth and ring_t[j, idx] + d > since:  # never-spiked entries are far in the past
-        owed += 1
-        idx = idx - 1 if idx > 0 else depth - 1
-    last = tab_plus.shape[1] - 1
-    w = rec_f[k, 1]
-    for _ in range(owed):
-        idx = idx + 1 if idx < depth - 1 else 0
-        arrival = ring_t[j, idx] + d
-        if arrival > t:  # on its way along the dendrite still
-            break
-        x = pre_r[r, i] * tab_plus[r, min(arrival - pre_t[i], last)]
-        if rule_mult[r]:
-            step_w = a_plus[r] * (w_max[r] - w) * x
-        else:
-            step_w = a_plus[r] * x
-        w = min(w + step_w, w_max[r])
-    rec_f[k, 1] = w
-
-
-@njit(cache=True)
-def settle_post(j, t, apply, h, in_ptr, in_syn, syn_pre, rec_i, rec_f, syn_rule, ring_t, post_i, pre_r, pre_t,
+def settle_post(j, t, apply, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, post_i, pre_r, pre_t,
                 rule_mult, a_plus, w_max, tab_plus):
-    """Bring every synapse onto neuron ``j`` up to tick ``t`` (``apply`` False: learning was off, the
-    arrivals are dropped)."""
+    """Bring every synapse onto neuron ``j`` up to tick ``t``: the potentiation of each post spike
+    arriving in (max(pre_t[i], done), ``t``], oldest first (``apply`` False: learning was off, the
+    arrivals are dropped). ``deliver_part`` has the same loop for one synapse at its pre spike."""
     if apply:
+        depth = ring_t.shape[1]
+        last = tab_plus.shape[1] - 1
+        done = post_i[j, DONE]
         for p in range(in_ptr[j * h], in_ptr[j * h + h]):
-            k = in_syn[p]
-            i = syn_pre[k]
-            potentiate_pending(k, i, j, (rec_i[k, 0] >> 32) & 0xFFFF, syn_rule[k], t, max(pre_t[i], post_i[j, DONE]),
-                               rec_f, ring_t, post_i, pre_r, pre_t, rule_mult, a_plus, w_max, tab_plus)
+            k, i, r = in_syn[p], in_pre[p], in_rule[p]
+            d = (rec_i[k, 0] >> 32) & 0xFFFF
+            since = max(pre_t[i], done)
+            idx = post_i[j, POS]
+            owed = 0
+            while owed < depth and ring_t[j, idx] + d > since:  # never-spiked entries are far in the past
+                owed += 1
+                idx = idx - 1 if idx > 0 else depth - 1
+            w = rec_f[k, 1]
+            for _ in range(owed):
+                idx = idx + 1 if idx < depth - 1 else 0
+                arrival = ring_t[j, idx] + d
+                if arrival > t:  # on its way along the dendrite still
+                    break
+                x = pre_r[r, i] * tab_plus[r, min(arrival - pre_t[i], last)]
+                if rule_mult[r]:
+                    step_w = a_plus[r] * (w_max[r] - w) * x
+                else:
+                    step_w = a_plus[r] * x
+                w = min(w + step_w, w_max[r])
+            rec_f[k, 1] = w
     post_i[j, DONE] = t
 
 
 @njit(cache=True)
-def settle_all(t, apply, row_ptr, row_plastic, rec_i, rec_f, syn_rule, ring_t, post_i, pre_r, pre_t, rule_mult,
+def settle_all(t, apply, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, post_i, pre_r, pre_t, rule_mult,
                a_plus, w_max, tab_plus):
-    """Bring every plastic synapse up to tick ``t``, row by row (the table read in order)."""
-    if apply:
-        for i in range(row_plastic.size):
-            if not row_plastic[i]:
-                continue
-            for k in range(row_ptr[i], row_ptr[i + 1]):
-                m = rec_i[k, 0]
-                if m < 0:
-                    j = m & 0xFFFFFFFF
-                    potentiate_pending(k, i, j, (m >> 32) & 0xFFFF, syn_rule[k], t, max(pre_t[i], post_i[j, DONE]),
-                                       rec_f, ring_t, post_i, pre_r, pre_t, rule_mult, a_plus, w_max, tab_plus)
-    post_i[:, DONE] = t
+    """Bring every plastic synapse up to tick ``t``: the synapses of the neurons that spiked since they
+    were last settled (the others owe nothing), so that reading the weights often costs little."""
+    for j in range(post_i.shape[0]):
+        if post_i[j, NEWEST] + h - 1 > post_i[j, DONE]:
+            settle_post(j, t, apply, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, post_i, pre_r, pre_t,
+                        rule_mult, a_plus, w_max, tab_plus)
+        post_i[j, DONE] = t
 
 
 @njit(cache=True)
@@ -129,29 +120,29 @@ def push_post(j, t, ring_t, ring_o, post, post_i, tab_minus):
 
 
 @njit(cache=True)
-def deliver(t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_plus, a_minus,
-            w_min, w_max, tab_plus, tab_minus, buf, pre_r, pre_t, ring_t, ring_o, post, post_i):
-    """Step "delivery" of the tick: every spiking node, in order, brings its plastic synapses up to
-    date and depresses them, adds each weight to ring-buffer slot (t + d) mod h, and updates its
-    pre traces. Returns the number of synaptic events."""
+def deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_plus,
+                 a_minus, w_min, w_max, tab_plus, tab_minus, buf, pre_r, pre_t, ring_t, ring_o, post, post_i):
+    """Step "delivery" of the tick for the synapses of partition ``part`` (see ``Layout``): every
+    spiking node, in order, brings its plastic synapses up to date and depresses them, and adds
+    each weight to ring-buffer slot (t + d) mod h. Returns the number of synaptic events."""
     h = buf.shape[1]
     depth = ring_t.shape[1]
-    n_rules = tab_plus.shape[0]
     last = tab_plus.shape[1] - 1
     t_slot = t % h
     events = 0
     for q in range(n_nodes):
         i = nodes[q]
-        events += row_ptr[i + 1] - row_ptr[i]
+        start, stop = row_ptr[part, i], row_ptr[part, i + 1]
+        events += stop - start
         if not row_plastic[i]:  # the common case, kept free of the STDP branch
-            for k in range(row_ptr[i], row_ptr[i + 1]):
+            for k in range(start, stop):
                 m = rec_i[k, 0]
                 slot = t_slot + ((m >> 32) & 0xFFFF)
                 if slot >= h:
                     slot -= h
                 buf[(m >> 48) & 1, slot, m & 0xFFFFFFFF] += rec_f[k, 1]
             continue
-        for k in range(row_ptr[i], row_ptr[i + 1]):
+        for k in range(start, stop):
             m = rec_i[k, 0]
             d = (m >> 32) & 0xFFFF
             j = m & 0xFFFFFFFF
@@ -160,7 +151,7 @@ def deliver(t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_ru
                 w = rec_f[k, 1]
                 newest = post_i[j, NEWEST]
                 since = max(pre_t[i], post_i[j, DONE])
-                if newest + d > since:  # potentiations owed: potentiate_pending, written out (a call costs more)
+                if newest + d > since:  # potentiations owed: settle_post's loop, written out (a call costs more)
                     idx = post_i[j, POS]
                     owed = 0
                     while owed < depth and ring_t[j, idx] + d > since:
@@ -196,18 +187,27 @@ def deliver(t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_ru
             if slot >= h:
                 slot -= h
             buf[(m >> 48) & 1, slot, j] += rec_f[k, 1]
-        if n_rules > 0:
-            lag = min(t - pre_t[i], last)
-            for r in range(n_rules):
-                pre_r[r, i] = pre_r[r, i] * tab_plus[r, lag] + 1.0
-            pre_t[i] = t
     return events
 
 
 @njit(cache=True)
+def push_pre(t, nodes, n_nodes, pre_r, pre_t, tab_plus):
+    """The pre traces of the nodes that spiked at tick ``t`` jump (after every partition's delivery)."""
+    if tab_plus.shape[0] == 0:
+        return
+    last = tab_plus.shape[1] - 1
+    for q in range(n_nodes):
+        i = nodes[q]
+        lag = min(t - pre_t[i], last)
+        for r in range(tab_plus.shape[0]):
+            pre_r[r, i] = pre_r[r, i] * tab_plus[r, lag] + 1.0
+        pre_t[i] = t
+
+
+@njit(cache=True)
 def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, syn_rule, buf):
-    """Delivery alone over recorded spikes (tick k: spiking[ptr[k]:ptr[k+1]]) on static
-    synapses: the benchmark's measure of the engine's own delivery code."""
+    """Delivery alone over recorded spikes (tick k: spiking[ptr[k]:ptr[k+1]]) on static synapses
+    in one partition: the benchmark's measure of the engine's own delivery code."""
     none_i = np.zeros(0, np.int8)
     none_f = np.zeros(0)
     tab = np.zeros((0, 2))
@@ -217,11 +217,13 @@ def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, syn_rule, b
     ring_o = np.zeros((0, 1, 1))
     post = np.zeros((1, 4))
     post_i = post.view(np.int64)
+    one_part = row_ptr.reshape((1, row_ptr.size))
     events = 0
     for k in range(ptr.size - 1):
         nodes = spiking[ptr[k]:ptr[k + 1]]
-        events += deliver(k, False, nodes, nodes.size, row_ptr, row_plastic, rec_i, rec_f, syn_rule, none_i, none_f,
-                          none_f, none_f, none_f, tab, tab, buf, pre_r, pre_t, ring_t, ring_o, post, post_i)
+        events += deliver_part(0, k, False, nodes, nodes.size, one_part, row_plastic, rec_i, rec_f, syn_rule,
+                               none_i, none_f, none_f, none_f, none_f, tab, tab, buf, pre_r, pre_t, ring_t, ring_o,
+                               post, post_i)
     return events
 
 
@@ -246,7 +248,7 @@ def row_plastic(net: CompiledNetwork) -> np.ndarray:
 
 
 def pack_synapses(net: CompiledNetwork) -> np.ndarray:
-    """The engine's synapse records (see module docstring): float64 (n_synapses, 2)."""
+    """The engine's synapse records (see module docstring) in canonical order: float64 (n_synapses, 2)."""
     if net.max_delay >= 1 << 16:
         raise ValueError(f"max delay = {net.max_delay} steps is not allowed: < 65536 on backend 'numba'")
     if net.n_neurons >= 1 << 32:
@@ -257,3 +259,40 @@ def pack_synapses(net: CompiledNetwork) -> np.ndarray:
     rec_f.view(np.int64)[:, 0] = meta
     rec_f[:, 1] = net.syn_w0
     return rec_f
+
+
+@dataclass
+class Layout:
+    """The synapse table split into ``parts`` partitions by postsynaptic neuron (contiguous ranges),
+    each a CSR table of its own over the presynaptic nodes: one thread delivers each, and no two
+    write the same neuron's buffer, ring or record. Within a neuron's partition its inputs keep
+    the canonical order, so every sum is the serial one. One partition is the canonical table."""
+
+    rec_f: np.ndarray     # (n_synapses, 2) records, partition by partition
+    row_ptr: np.ndarray   # (parts, n_nodes + 1) into rec_f
+    syn_rule: np.ndarray  # per record
+    in_syn: np.ndarray    # net.in_syn as records
+    in_pre: np.ndarray    # the presynaptic node of each, and its rule: read in order when a neuron is settled
+    in_rule: np.ndarray
+    canonical: np.ndarray | None  # record -> canonical synapse id (None: the same)
+    record: np.ndarray | None     # canonical synapse id -> record
+
+    @property
+    def rec_i(self) -> np.ndarray:
+        return self.rec_f.view(np.int64)
+
+
+def layout(net: CompiledNetwork, parts: int) -> Layout:
+    rec_f = pack_synapses(net)
+    in_pre, in_rule = net.syn_pre[net.in_syn], net.syn_rule[net.in_syn]
+    if parts == 1:
+        return Layout(rec_f, net.row_ptr[None], net.syn_rule, net.in_syn, in_pre, in_rule, None, None)
+    bounds = np.linspace(0, net.n_neurons, parts + 1).astype(np.int64)
+    part = np.searchsorted(bounds, net.syn_post, side="right") - 1
+    order = np.lexsort((net.syn_pre, part))  # stable: canonical order within a (partition, node) row
+    position = np.empty_like(order)
+    position[order] = np.arange(order.size)
+    counts = np.bincount(part * net.n_nodes + net.syn_pre, minlength=parts * net.n_nodes)
+    starts = np.concatenate([np.zeros(1, np.int64), np.cumsum(counts)])
+    row_ptr = np.stack([starts[p * net.n_nodes:(p + 1) * net.n_nodes + 1] for p in range(parts)])
+    return Layout(rec_f[order], row_ptr, net.syn_rule[order], position[net.in_syn], in_pre, in_rule, order, position)

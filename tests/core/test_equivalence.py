@@ -86,18 +86,21 @@ def test_numba_parallel_update_equals_reference(reference_runs, monkeypatch) -> 
     np.testing.assert_array_equal(sim.weights("ee"), ref.weights("ee"))
 
 
+@pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("name", ["stdp_additive", "stdp_multiplicative", "ca3_like_additive",
                                   "ca3_like_multiplicative"])
-def test_numba_deferred_stdp_with_the_shortest_spike_ring_equals_reference(name, monkeypatch) -> None:
+def test_numba_deferred_stdp_with_the_shortest_spike_ring_equals_reference(name, parallel, monkeypatch) -> None:
     """numba applies a synapse's potentiations when the synapse is next read (numba_synapses); with each
     neuron's spike ring as short as it can be and no weight monitor reading the weights on the way, the
-    rings overflow all the time and their neurons' synapses are settled early, which must change nothing."""
+    rings overflow all the time and their neurons' synapses are settled early, which must change nothing.
+    Parallel: the synapse table split by postsynaptic neuron, one partition per thread."""
     import dataclasses
 
-    from neurosim.backends import numba_synapses
+    from neurosim.backends import numba_engine, numba_synapses
     from neurosim.network import WeightMonitor
 
     monkeypatch.setattr(numba_synapses, "RING_MIN", 0)
+    monkeypatch.setattr(numba_engine, "PARALLEL_MIN_NEURONS", 0 if parallel else 10**9)
     net = NETWORKS[name]()
     net = dataclasses.replace(net, monitors=tuple(m for m in net.monitors if not isinstance(m, WeightMonitor)))
     runs = {}
@@ -107,6 +110,7 @@ def test_numba_deferred_stdp_with_the_shortest_spike_ring_equals_reference(name,
         runs[backend] = sim
     ref, sim = runs["reference"], runs["numba"]
     assert sim.engine.ring_t.shape[1] == sim.compiled.history + 1
+    assert (sim.engine.syn.canonical is not None) == (parallel and numba_engine.numba.get_num_threads() > 1)
     assert ref.spikes(net.monitors[0].target)[0].size > 50
     for mon in sim._spike_targets:
         np.testing.assert_array_equal(sim.spikes(mon)[0], ref.spikes(mon)[0])
