@@ -5,7 +5,16 @@ on any backend (``reference``, ``numba``, ``torch``, ``brian2``), save results
 with :mod:`neurosim.io`.
 """
 
-from neurosim.connectors import AllToAll, FixedProbability, FromList, Normal, OneToOne, Uniform
+from neurosim.connectors import (
+    AllToAll,
+    FixedNumberPre,
+    FixedProbability,
+    FixedTotalNumber,
+    FromList,
+    Normal,
+    OneToOne,
+    Uniform,
+)
 from neurosim.network import (
     LIFParams,
     Network,
@@ -23,7 +32,7 @@ from neurosim.simulator import Simulator
 __version__ = "0.1.0"
 
 __all__ = [
-    "STDP", "AllToAll", "FixedProbability", "FromList", "LIFParams", "Network", "Normal", "OneToOne",
-    "PoissonSource", "Population", "Projection", "Simulator", "SpikeMonitor", "SpikeSourceArray",
-    "StateMonitor", "Uniform", "WeightMonitor", "__version__",
+    "STDP", "AllToAll", "FixedNumberPre", "FixedProbability", "FixedTotalNumber", "FromList", "LIFParams", "Network",
+    "Normal", "OneToOne", "PoissonSource", "Population", "Projection", "Simulator", "SpikeMonitor",
+    "SpikeSourceArray", "StateMonitor", "Uniform", "WeightMonitor", "__version__",
 ]

@@ -108,9 +108,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from neurosim import bench
 
-    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer", "memories", "pynn"):
-        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm', 'viewer', 'memories' "
-              "or 'pynn'", file=sys.stderr)
+    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer", "memories", "pynn", "microcircuit"):
+        print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm', 'viewer', 'memories', "
+              "'pynn' or 'microcircuit'", file=sys.stderr)
         return 2
     # with --json the progress lines go to stderr and stdout holds only the JSON
     log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
@@ -122,6 +122,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
         rows = pynn_bench.bench(simulators=chosen, log=log)
         print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2) if args.json
               else pynn_bench.format_table(rows))
+        return 0
+    if args.what == "microcircuit":
+        from neurosim.experiments import microcircuit_bench
+
+        scales = tuple(float(s) for s in (args.sizes or "0.1").split(","))
+        chosen = tuple(args.simulators.split(",")) if args.simulators else ("numba", "nest")
+        rows = microcircuit_bench.bench(scales=scales, duration_ms=args.duration_ms, simulators=chosen,
+                                        seed=args.seed, log=log)
+        print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2) if args.json
+              else microcircuit_bench.format_table(rows))
         return 0
     if args.what in one or args.what in ("ca3", "memories"):
         kw = {one[args.what]: int(args.sizes)} if args.what in one and args.sizes else {}
@@ -257,17 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("what", help="'core' (engines side by side), 'ca3' (the CA3 memory at growing sizes), "
                    "'sparsey' (learning throughput of one MAC), 'elm' (ELM forward+backward vs the reference), "
                    "'viewer' (redraw rate with a 10k-neuron raster) or 'memories' (store / recall / recognize "
-                   "throughput of every registered memory on every engine) or 'pynn' (the sPyMem scripts on "
-                   "neurosim.pynn, pyNN.nest and pyNN.brian2)")
+                   "throughput of every registered memory on every engine), 'pynn' (the sPyMem scripts on "
+                   "neurosim.pynn, pyNN.nest and pyNN.brian2) or 'microcircuit' (Potjans & Diesmann 2014 against "
+                   "NEST, docs/microcircuit.md)")
     b.add_argument("--reference", help="elm: the src/ folder of a checkout of github.com/AaronSpieler/elmneuron")
     b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000; "
                    "sparsey: active input units, default 120; elm: time steps, default 500; "
-                   "viewer: neurons, default 10000; memories: units, default 1000,10000)")
+                   "viewer: neurons, default 10000; memories: units, default 1000,10000; microcircuit: "
+                   "scales, default 0.1)")
     b.add_argument("--ops", type=int, default=300, help="ca3: operations per size")
     b.add_argument("--backend", help="ca3: the backend (default numba)")
     b.add_argument("--duration-ms", type=float, default=1000.0)
     b.add_argument("--engines", help="comma-separated subset of the engines")
-    b.add_argument("--simulators", help="pynn: comma-separated subset of the simulators (default all)")
+    b.add_argument("--simulators", help="pynn, microcircuit: comma-separated subset of the simulators "
+                   "(default all)")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--json", action="store_true", help="print the results as JSON")
     b.set_defaults(func=cmd_bench)

@@ -7,6 +7,7 @@ same synapses.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,6 +76,104 @@ class FixedProbability:
         return pre, post
 
 
+@dataclass(frozen=True)
+class FixedTotalNumber:
+    """Exactly ``n`` synapses in all, each (pre, post) pair drawn uniformly (PyNN ``FixedTotalNumberConnector``,
+    NEST ``fixed_total_number``).
+
+    ``with_replacement`` (default, as in PyNN and NEST) allows multapses: the same pair may be drawn more than once,
+    and each draw is its own synapse; without it the ``n`` pairs are distinct. Synapses come pre-major (neurosim's
+    canonical order, so compiling them is cheap); the number each post neuron gets is multinomial, as in NEST.
+    """
+
+    n: int
+    allow_self_connections: bool = True
+    with_replacement: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        ck.count("FixedTotalNumber.n", self.n, minimum=0)
+        ck.count("FixedTotalNumber.seed", self.seed, minimum=0)
+
+    def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        no_self = same and not self.allow_self_connections
+        pairs = n_pre * n_post - (min(n_pre, n_post) if no_self else 0)
+        if self.n and pairs == 0:
+            ck.fail("FixedTotalNumber.n", self.n, "0 (no (pre, post) pair is allowed between these populations)")
+        if not self.with_replacement and self.n > pairs:
+            ck.fail("FixedTotalNumber.n", self.n, f"<= {pairs}, the number of distinct (pre, post) pairs "
+                    "(or with_replacement=True)")
+        rng = np.random.default_rng(self.seed)
+        if self.with_replacement:
+            # n independent uniform pairs, generated in pre-major order: the number of each pre neuron is
+            # multinomial, its post neurons uniform (so each post neuron's number is multinomial too, as in NEST)
+            pre = np.repeat(np.arange(n_pre, dtype=np.int64), rng.multinomial(self.n, np.full(n_pre, 1.0 / n_pre)))
+            post = _uniform_pre(rng, pre, n_post, no_self)
+        else:
+            # distinct flat pair indices, drawn in rounds (memory O(n), not O(n_pre n_post)), then a uniform subset
+            flat = np.zeros(0, np.int64)  # pre * n_post + post: sorted is pre-major
+            while flat.size < self.n:
+                more = rng.integers(0, n_pre * n_post, int(1.1 * (self.n - flat.size)) + 16, dtype=np.int64)
+                if no_self:
+                    more = more[more // n_post != more % n_post]
+                flat = np.unique(np.concatenate([flat, more]))
+            if flat.size > self.n:
+                flat = np.sort(flat[rng.choice(flat.size, self.n, replace=False)])
+            pre, post = np.divmod(flat, n_post)
+        return pre, post
+
+
+@dataclass(frozen=True)
+class FixedNumberPre:
+    """Each post neuron receives exactly ``n`` synapses from pre neurons drawn uniformly (PyNN
+    ``FixedNumberPreConnector``, NEST ``fixed_indegree``); without replacement (the default, as in PyNN) the ``n`` are
+    distinct, with it multapses may occur. Synapses come post-major, each post neuron's sorted by pre neuron.
+    """
+
+    n: int
+    allow_self_connections: bool = True
+    with_replacement: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        ck.count("FixedNumberPre.n", self.n, minimum=0)
+        ck.count("FixedNumberPre.seed", self.seed, minimum=0)
+
+    def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        no_self = same and not self.allow_self_connections
+        choices = n_pre - 1 if no_self else n_pre
+        if self.n and choices == 0:
+            ck.fail("FixedNumberPre.n", self.n, "0 (no pre neuron is allowed)")
+        if not self.with_replacement and self.n > choices:
+            ck.fail("FixedNumberPre.n", self.n, f"<= {choices}, the pre neurons each post neuron may take "
+                    "(or with_replacement=True)")
+        rng = np.random.default_rng(self.seed)
+        post = np.repeat(np.arange(n_post, dtype=np.int64), self.n)
+        pre = _uniform_pre(rng, post, n_pre, no_self).reshape(n_post, self.n)
+        pre.sort(axis=1)
+        if not self.with_replacement and self.n > 1:
+            # redraw the repeats until each row is distinct: the rule is symmetric in the pre labels, so each
+            # n-subset is equally likely
+            while True:
+                dup = np.zeros(pre.shape, bool)
+                dup[:, 1:] = pre[:, 1:] == pre[:, :-1]
+                if not dup.any():
+                    break
+                rows = np.nonzero(dup)[0]
+                pre[dup] = _uniform_pre(rng, rows, n_pre, no_self)
+                pre[np.unique(rows)] = np.sort(pre[np.unique(rows)], axis=1)
+        return pre.ravel(), post
+
+
+def _uniform_pre(rng: np.random.Generator, other: np.ndarray, n: int, no_self: bool) -> np.ndarray:
+    """One neuron in [0, n) per entry of ``other`` (the neurons of the other side), uniform (or uniform over all but
+    ``other`` itself)."""
+    if not no_self:
+        return rng.integers(0, n, other.size, dtype=np.int64)
+    pick = rng.integers(0, n - 1, other.size, dtype=np.int64)
+    return pick + (pick >= other)
+
+
 @dataclass(frozen=True, eq=False)
 class FromList:
     """Explicit connections; optional per-connection weights (nA) and delays (steps).
@@ -116,7 +215,7 @@ class FromList:
         return self.pre.copy(), self.post.copy()
 
 
-Connector = OneToOne | AllToAll | FixedProbability | FromList
+Connector = OneToOne | AllToAll | FixedProbability | FixedTotalNumber | FixedNumberPre | FromList
 
 
 # -- per-connection values drawn from a distribution (a weight or a delay per synapse) ------------------------
@@ -142,19 +241,52 @@ class Uniform:
 
 @dataclass(frozen=True)
 class Normal:
-    """One value per connection, normal with ``mean`` and ``sd``, drawn from its own ``seed``."""
+    """One value per connection, normal with ``mean`` and ``sd``, drawn from its own ``seed``.
+
+    ``low`` / ``high`` truncate it: a draw outside [low, high] is drawn again until it falls inside (NEST's
+    ``redraw``), e.g. ``low=0`` keeps weights non-negative, ``low=dt/2`` delays at least one step.
+    """
 
     mean: float
     sd: float
     seed: int = 0
+    low: float = -math.inf
+    high: float = math.inf
 
     def __post_init__(self) -> None:
         ck.finite("Normal.mean", self.mean)
         ck.non_negative("Normal.sd", self.sd)
         ck.count("Normal.seed", self.seed, minimum=0)
+        for nm in ("low", "high"):
+            value = getattr(self, nm)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or math.isnan(value):
+                ck.fail(f"Normal.{nm}", value, "a real number (+-inf for no bound)")
+        if not self.low < self.high:
+            ck.fail("Normal.high", self.high, f"> low ({self.low})")
+        inside = self.mass()
+        if inside < 1e-3:
+            ck.fail("Normal.low/high", (self.low, self.high),
+                    f"an interval holding >= 0.1% of Normal({self.mean}, {self.sd}) (it holds {inside:.2g})")
+
+    def mass(self) -> float:
+        """The probability of one draw falling in [low, high] (the share kept; the rest is drawn again)."""
+        if self.sd == 0:
+            return float(self.low <= self.mean <= self.high)
+
+        def cdf(x: float) -> float:
+            return 0.5 * math.erfc(-(x - self.mean) / (self.sd * math.sqrt(2.0)))
+
+        return cdf(self.high) - cdf(self.low)
 
     def draw(self, n: int) -> np.ndarray:
-        return np.random.default_rng(self.seed).normal(self.mean, self.sd, n)
+        rng = np.random.default_rng(self.seed)
+        values = rng.normal(self.mean, self.sd, n)
+        out = np.nonzero((values < self.low) | (values > self.high))[0]
+        while out.size:  # a truncated normal: only the draws outside are drawn again
+            values[out] = rng.normal(self.mean, self.sd, out.size)
+            out = out[(values[out] < self.low) | (values[out] > self.high)]
+        return values
 
 
 Distribution = Uniform | Normal

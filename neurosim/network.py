@@ -18,7 +18,18 @@ from typing import Literal
 import numpy as np
 
 from neurosim import _checks as ck
-from neurosim.connectors import AllToAll, Connector, Distribution, FixedProbability, FromList, Normal, OneToOne, Uniform
+from neurosim.connectors import (
+    AllToAll,
+    Connector,
+    Distribution,
+    FixedNumberPre,
+    FixedProbability,
+    FixedTotalNumber,
+    FromList,
+    Normal,
+    OneToOne,
+    Uniform,
+)
 from neurosim.plasticity import STDP
 
 Receptor = Literal["excitatory", "inhibitory"]
@@ -190,9 +201,10 @@ class Projection:
         ck.name("Projection.name", self.name)
         ck.name("Projection.pre", self.pre)
         ck.name("Projection.post", self.post)
-        if not isinstance(self.connector, (OneToOne, AllToAll, FixedProbability, FromList)):
+        if not isinstance(self.connector, (OneToOne, AllToAll, FixedProbability, FixedTotalNumber, FixedNumberPre,
+                                           FromList)):
             ck.fail("Projection.connector", type(self.connector).__name__,
-                    "OneToOne, AllToAll, FixedProbability or FromList")
+                    "OneToOne, AllToAll, FixedProbability, FixedTotalNumber, FixedNumberPre or FromList")
         if self.receptor not in ("excitatory", "inhibitory"):
             ck.fail("Projection.receptor", self.receptor, "'excitatory' or 'inhibitory'")
         if self.plasticity is not None and not isinstance(self.plasticity, STDP):

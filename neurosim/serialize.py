@@ -27,7 +27,16 @@ import h5py
 import numpy as np
 
 from neurosim import _checks as ck
-from neurosim.connectors import AllToAll, FixedProbability, FromList, Normal, OneToOne, Uniform
+from neurosim.connectors import (
+    AllToAll,
+    FixedNumberPre,
+    FixedProbability,
+    FixedTotalNumber,
+    FromList,
+    Normal,
+    OneToOne,
+    Uniform,
+)
 from neurosim.network import (
     LIFParams,
     Network,
@@ -44,7 +53,8 @@ from neurosim.plasticity import STDP
 FORMAT = "neurosim-network"
 TYPES: dict[str, type] = {cls.__name__: cls for cls in (
     Network, Population, LIFParams, SpikeSourceArray, PoissonSource, Projection, SpikeMonitor, StateMonitor,
-    WeightMonitor, OneToOne, AllToAll, FixedProbability, FromList, Uniform, Normal, STDP)}
+    WeightMonitor, OneToOne, AllToAll, FixedProbability, FixedTotalNumber, FixedNumberPre, FromList, Uniform, Normal,
+    STDP)}
 
 
 def encode(obj: Any, arrays: list[np.ndarray]) -> Any:

@@ -35,6 +35,29 @@ from neurosim.compiled import CompiledNetwork
 PARALLEL_MIN_NEURONS = 8192  # below this, thread start-up costs more than it saves
 
 
+def _prefer_tbb() -> None:
+    """Run parallel kernels on TBB when it is installed and the user chose no threading layer.
+    The kernel forks and joins threads twice per tick; OpenMP then waits for every thread, so
+    one core busy with another program stalls each tick (N = 16000 with STDP, one core busy:
+    1.36 s per 100 ms on OpenMP, 0.35 s on TBB, whose calling thread finishes the work alone).
+    pip puts libtbb in the environment's lib/, which the loader does not search: load it first."""
+    import ctypes
+    import os
+    import sys
+
+    if os.environ.get("NUMBA_THREADING_LAYER"):
+        return
+    try:
+        ctypes.CDLL(os.path.join(sys.prefix, "lib", "libtbb.so.12"), mode=ctypes.RTLD_GLOBAL)
+        import numba.np.ufunc.tbbpool  # noqa: F401 - fails if numba cannot use this TBB
+    except (OSError, ImportError):
+        return
+    numba.config.THREADING_LAYER = "tbb"
+
+
+_prefer_tbb()
+
+
 def is_available() -> bool:
     return True
 
