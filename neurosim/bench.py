@@ -9,8 +9,12 @@ from the seed), so spike counts can be compared as well as times.
 Reported per engine: setup (network build, code generation / JIT compilation,
 first tick), simulation wall time, synaptic events per second (events = spikes x
 out-degree, counted the same way for every engine), the real-time factor
-(biological time / wall time; > 1 is faster than real time), and the simulation
-speed relative to Brian2's cpp_standalone device. The static-synapse line times
+(biological time / wall time; > 1 is faster than real time), the simulation
+speed relative to Brian2's cpp_standalone device and relative to NEST at its best
+thread count (``vs nest``: simulation time; ``vs nest total``: setup + simulation,
+against NEST's best setup + simulation). NEST (:mod:`neurosim.bench_nest`) runs the
+same network through its own Python API with 1 and 2 OpenMP threads, a row each.
+The static-synapse line times
 the numba engine's own delivery kernel replaying the recorded spikes against a
 memory-streaming ceiling: the same synapse arrays streamed once, in order, into
 the same ring buffer.
@@ -18,9 +22,11 @@ the same ring buffer.
 
 from __future__ import annotations
 
+import importlib.util
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -30,8 +36,6 @@ from neurosim.connectors import FixedProbability
 from neurosim.network import LIFParams, Network, PoissonSource, Population, Projection, SpikeMonitor
 from neurosim.plasticity import STDP
 from neurosim.simulator import Simulator
-
-ENGINES = ("numba", "torch", "reference", "brian2-runtime", "brian2-cpp_standalone")
 
 
 def core_network(n: int = 4000, *, stdp: bool = True, p: float = 0.02) -> Network:
@@ -74,6 +78,8 @@ class Row:
     events_per_s: float
     realtime_factor: float
     vs_brian2_cpp: float = float("nan")
+    vs_nest: float = float("nan")          # NEST's best sim time / this sim time
+    vs_nest_total: float = float("nan")    # NEST's best setup + sim / this setup + sim
     note: str = ""
 
 
@@ -140,43 +146,79 @@ def static_delivery(n: int, duration_ms: float, seed: int, repeats: int = 3) -> 
             "ceiling_events_per_s": ceiling, "fraction_of_ceiling": delivery / ceiling}
 
 
+def _simulator_rows(engine: str) -> Callable[[Network, float, int], list[Row]]:
+    """Runner of an engine that is a neurosim backend (brian2-runtime is backend brian2)."""
+    backend = "brian2" if engine == "brian2-runtime" else engine
+    kw = {"dtype": "float32"} if engine == "torch" else {}
+
+    def run(net: Network, duration_ms: float, seed: int) -> list[Row]:
+        row, _ = _run_simulator(net, backend, duration_ms, seed, **kw)
+        row.engine = engine + (" (float32)" if engine == "torch" else "")
+        return [row]
+    return run
+
+
+def _nest_rows(net: Network, duration_ms: float, seed: int) -> list[Row]:
+    from neurosim import bench_nest
+
+    ext = Simulator(net, backend="reference", seed=seed).draw_inputs(duration_ms)
+    return [bench_nest.run_nest(net, duration_ms, ext, threads) for threads in bench_nest.THREADS]
+
+
+# engine -> (library it needs, runner returning its rows); the order is the table's
+RUNNERS: dict[str, tuple[str, Callable[[Network, float, int], list[Row]]]] = {
+    "numba": ("numba", _simulator_rows("numba")),
+    "torch": ("torch", _simulator_rows("torch")),
+    "reference": ("numpy", _simulator_rows("reference")),
+    "brian2-runtime": ("brian2", _simulator_rows("brian2-runtime")),
+    "brian2-cpp_standalone": ("brian2", lambda net, duration_ms, seed: [_brian2_standalone(net, duration_ms, seed)]),
+    "nest": ("nest", _nest_rows),
+}
+ENGINES = tuple(RUNNERS)
+
+
 def bench_core(sizes: tuple[int, ...] = (4000,), duration_ms: float = 1000.0, engines: tuple[str, ...] = ENGINES,
                seed: int = 0, log=print) -> dict:
     """Run the benchmark; returns {"machine": ..., "rows": [...], "static": [...]}."""
-    from neurosim import backends
-
     rows: list[Row] = []
     static = []
     for n in sizes:
         net = core_network(n)
         log(f"N = {n}: {sum(net.connections(p.name).pre.size for p in net.projections):,} synapses")
+        size_rows: list[Row] = []
         for engine in engines:
-            lib = engine.split("-")[0]
-            if not backends.is_available(lib):
-                log(f"  {engine}: not installed, skipped")
+            library, runner = RUNNERS[engine]
+            if importlib.util.find_spec(library) is None:
+                log(f"  {engine}: not installed ({library}), skipped")
                 continue
             if engine == "reference" and n > 4000:
                 log("  reference: skipped above N = 4000 (minutes per run; it is the readable ground truth)")
                 continue
             log(f"  {engine} ...")
-            if engine == "brian2-cpp_standalone":
-                row = _brian2_standalone(net, duration_ms, seed)
-            else:
-                backend = "brian2" if engine == "brian2-runtime" else engine
-                kw = {"dtype": "float32"} if engine == "torch" else {}
-                row, sim = _run_simulator(net, backend, duration_ms, seed, **kw)
-                row.engine = engine + (" (float32)" if engine == "torch" else "")
-            rows.append(row)
-            log(f"    setup {row.setup_s:.2f} s, sim {row.sim_s:.3f} s, {row.spikes} spikes, "
-                f"{row.events_per_s / 1e6:.1f} M events/s")
-        anchor = [r for r in rows if r.n == net_neurons(net) and r.engine == "brian2-cpp_standalone"]
-        if anchor:
-            for r in rows:
-                if r.n == anchor[0].n:
-                    r.vs_brian2_cpp = anchor[0].sim_s / r.sim_s
+            for row in runner(net, duration_ms, seed):
+                size_rows.append(row)
+                log(f"    {row.engine}: setup {row.setup_s:.2f} s, sim {row.sim_s:.3f} s, {row.spikes} spikes, "
+                    f"{row.events_per_s / 1e6:.1f} M events/s")
+        _relative(size_rows)
+        rows += size_rows
         if "numba" in engines:
             static.append(static_delivery(n, duration_ms, seed))
     return {"machine": machine(), "duration_ms": duration_ms, "rows": [asdict(r) for r in rows], "static": static}
+
+
+def _relative(rows: list[Row]) -> None:
+    """Fill the ratio columns of one size's rows: speed relative to Brian2 cpp_standalone and to NEST's
+    best thread count (sim time alone, and setup + sim)."""
+    cpp = [r.sim_s for r in rows if r.engine == "brian2-cpp_standalone"]
+    nest = [r for r in rows if r.engine.startswith("nest")]
+    best_sim = min((r.sim_s for r in nest), default=None)
+    best_total = min((r.setup_s + r.sim_s for r in nest), default=None)
+    for r in rows:
+        if cpp:
+            r.vs_brian2_cpp = cpp[0] / r.sim_s
+        if nest:
+            r.vs_nest = best_sim / r.sim_s
+            r.vs_nest_total = best_total / (r.setup_s + r.sim_s)
 
 
 def net_neurons(net: Network) -> int:
@@ -216,14 +258,20 @@ def machine() -> str:
 
 
 def format_table(result: dict) -> str:
+    def ratio(r: dict, key: str) -> str:
+        value = r.get(key, float("nan"))
+        return "" if np.isnan(value) else f"{value:.2f}x"
+
     head = (f"{'N':>6}  {'engine':<24} {'setup s':>8} {'sim s':>8} {'spikes':>8} {'Mevents/s':>10} "
-            f"{'RT factor':>9} {'vs brian2 cpp':>13}")
+            f"{'RT factor':>9} {'vs brian2 cpp':>13} {'vs nest':>8} {'vs nest total':>13}")
     lines = [f"machine: {result['machine']}; {result['duration_ms']:.0f} ms of biological time", head,
              "-" * len(head)]
     for r in result["rows"]:
-        ratio = "" if np.isnan(r["vs_brian2_cpp"]) else f"{r['vs_brian2_cpp']:.2f}x"
         lines.append(f"{r['n']:>6}  {r['engine']:<24} {r['setup_s']:>8.2f} {r['sim_s']:>8.3f} {r['spikes']:>8} "
-                     f"{r['events_per_s'] / 1e6:>10.1f} {r['realtime_factor']:>9.2f} {ratio:>13}")
+                     f"{r['events_per_s'] / 1e6:>10.1f} {r['realtime_factor']:>9.2f} {ratio(r, 'vs_brian2_cpp'):>13} "
+                     f"{ratio(r, 'vs_nest'):>8} {ratio(r, 'vs_nest_total'):>13}")
+    if any(np.isfinite(r.get("vs_nest", float("nan"))) for r in result["rows"]):
+        lines.append("vs nest: NEST's best sim time / this sim time; vs nest total: the same for setup + sim")
     for s in result["static"]:
         lines.append(f"static synapses, N = {s['n']}: numba delivery {s['delivery_events_per_s'] / 1e6:.0f} M events/s "
                      f"= {100 * s['fraction_of_ceiling']:.0f}% of the streaming ceiling "

@@ -74,6 +74,32 @@ def test_bench_json(capsys) -> None:
     assert result["static"][0]["fraction_of_ceiling"] > 0
 
 
+def test_bench_nest_rows_and_ratios(capsys) -> None:
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("nest") is None:  # not importorskip: importing NEST here would print its banner
+        pytest.skip("nest is not installed")
+    assert main(["bench", "core", "--sizes", "300", "--duration-ms", "100", "--engines", "numba,nest",
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)  # stdout is JSON only: NEST's banner and messages stay out
+    rows = {r["engine"]: r for r in result["rows"]}
+    assert list(rows) == ["numba", "nest (1 thread)", "nest (2 threads)"]
+    assert rows["nest (1 thread)"]["spikes"] == rows["nest (2 threads)"]["spikes"] > 0
+    best = min(rows["nest (1 thread)"]["sim_s"], rows["nest (2 threads)"]["sim_s"])
+    assert rows["numba"]["vs_nest"] == pytest.approx(best / rows["numba"]["sim_s"])
+    assert max(rows["nest (1 thread)"]["vs_nest"], rows["nest (2 threads)"]["vs_nest"]) == 1.0
+    assert rows["numba"]["vs_nest_total"] > 0
+    assert "vs nest" in main_table(result)
+
+
+def main_table(result: dict) -> str:
+    from neurosim.bench import format_table
+
+    return format_table(result)
+
+
 def test_bench_sparsey_json(capsys) -> None:
     """The three ways of learning (kernel batch, kernel per item, numpy reference) agree code for code."""
     assert main(["bench", "sparsey", "--sizes", "60", "--json"]) == 0
@@ -83,8 +109,8 @@ def test_bench_sparsey_json(capsys) -> None:
 
 
 def test_bench_rejects_unknown_engine(capsys) -> None:
-    assert main(["bench", "core", "--engines", "nest"]) == 2
-    assert "engines = ['nest'] are not allowed" in capsys.readouterr().err
+    assert main(["bench", "core", "--engines", "spinnaker"]) == 2
+    assert "engines = ['spinnaker'] are not allowed" in capsys.readouterr().err
 
 
 def test_export_to_pynn_spinnaker_and_nir(tmp_path, capsys) -> None:
