@@ -6,8 +6,9 @@ connection probability 0.02, delays 1.5 ms (E) and 0.8 ms (I), a Poisson drive
 1 s of biological time. Every engine receives the same input spikes (drawn once
 from the seed), so spike counts can be compared as well as times.
 
-Reported per engine: setup (network build, code generation / JIT compilation,
-first tick), simulation wall time, synaptic events per second (events = spikes x
+Reported per engine: setup (network build, code generation / JIT compilation or
+loading it from numba's cache, first tick; not the import of the engine's library,
+for NEST as for the others), simulation wall time, synaptic events per second (events = spikes x
 out-degree, counted the same way for every engine), the real-time factor
 (biological time / wall time; > 1 is faster than real time), the simulation
 speed relative to Brian2's cpp_standalone device and relative to NEST at its best
@@ -98,6 +99,9 @@ def _neurons_spikes(sim: Simulator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run_simulator(net: Network, backend: str, duration_ms: float, seed: int, **kw) -> tuple[Row, Simulator]:
+    from neurosim import backends
+
+    backends.get(backend)  # the library imported before the clock starts (module docstring)
     t0 = time.perf_counter()
     sim = Simulator(net, backend=backend, seed=seed, **kw)
     sim.run(net.dt_ms)  # first tick: JIT compilation / code generation happen here

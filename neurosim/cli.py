@@ -108,9 +108,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from neurosim import bench
 
-    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer", "memories", "pynn", "microcircuit"):
+    if args.what not in ("core", "ca3", "sparsey", "elm", "viewer", "memories", "pynn", "microcircuit", "startup"):
         print(f"error: bench {args.what!r} is not allowed: 'core', 'ca3', 'sparsey', 'elm', 'viewer', 'memories', "
-              "'pynn' or 'microcircuit'", file=sys.stderr)
+              "'pynn', 'microcircuit' or 'startup'", file=sys.stderr)
         return 2
     # with --json the progress lines go to stderr and stdout holds only the JSON
     log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
@@ -122,6 +122,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         rows = pynn_bench.bench(simulators=chosen, log=log)
         print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2) if args.json
               else pynn_bench.format_table(rows))
+        return 0
+    if args.what == "startup":
+        from neurosim import bench_startup
+
+        rows = bench_startup.bench(log=log)
+        print(json.dumps({"machine": bench.machine(), "rows": rows}, indent=2) if args.json
+              else bench_startup.format_table(rows))
         return 0
     if args.what == "microcircuit":
         from neurosim.experiments import microcircuit_bench
@@ -269,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "'viewer' (redraw rate with a 10k-neuron raster) or 'memories' (store / recall / recognize "
                    "throughput of every registered memory on every engine), 'pynn' (the sPyMem scripts on "
                    "neurosim.pynn, pyNN.nest and pyNN.brian2) or 'microcircuit' (Potjans & Diesmann 2014 against "
-                   "NEST, docs/microcircuit.md)")
+                   "NEST, docs/microcircuit.md) or 'startup' (a small simulation in a new process)")
     b.add_argument("--reference", help="elm: the src/ folder of a checkout of github.com/AaronSpieler/elmneuron")
     b.add_argument("--sizes", help="comma-separated sizes (core: N, default 4000; ca3: n = m, default 5,100,1000; "
                    "sparsey: active input units, default 120; elm: time steps, default 500; "

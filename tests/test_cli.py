@@ -135,3 +135,14 @@ def test_export_to_pynn_spinnaker_and_nir(tmp_path, capsys) -> None:
     assert main(["export", "core-demo", "--to", "nir", "--out", str(tmp_path / "x.nir")]) == 2
     assert "PoissonSource" in capsys.readouterr().err
     assert main(["export", "nothing", "--to", "nir"]) == 2
+
+
+def test_bench_startup_runs_each_command_in_a_new_process() -> None:
+    """The README example asserts its own spikes, so a row means the example really ran."""
+    from neurosim import bench_startup
+
+    lines = []
+    rows = bench_startup.bench(repeats=1, log=lines.append)
+    assert [r["what"] for r in rows] == list(bench_startup.COMMANDS)
+    assert all(0 < r["best_s"] <= r["median_s"] for r in rows) and len(lines) == len(rows)
+    assert "README example" in bench_startup.format_table(rows)
