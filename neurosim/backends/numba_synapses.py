@@ -6,7 +6,7 @@ contiguous stream: ``rec[k, 0]`` packs the post index (bits 0-31), the delay in 
 (the same memory viewed as float64). Interleaving beats separate arrays on delivery because
 each spike starts one memory stream instead of five (see docs/benchmarks.md).
 
-STDP, deferred to the presynaptic spike (Morrison et al. 2008's scheme, as NEST and sPyNNaker
+STDP, deferred to the presynaptic spike (the scheme of Morrison, Aertsen & Diesmann 2007, as NEST and sPyNNaker
 do it). The tick of :mod:`neurosim.simulator` potentiates a synapse when a post spike reaches it
 (tick ``t_post + d``). Done then, every post spike touches its whole column of incoming
 synapses, scattered over the synapse table: about three cache misses per synapse, most of the
