@@ -11,12 +11,15 @@ is read): :mod:`neurosim.backends.numba_synapses`.
 
 from __future__ import annotations
 
+import hashlib
 import types
+from pathlib import Path
 
 import numba
 import numpy as np
 from numba import njit, prange
 
+from neurosim.backends import numba_synapses
 from neurosim.backends.base import NEVER, Chunk, Engine, External
 from neurosim.backends.numba_synapses import (
     DONE,
@@ -29,6 +32,7 @@ from neurosim.backends.numba_synapses import (
     row_plastic,
     settle_all,
     settle_post,
+    switch_learning,
 )
 from neurosim.compiled import CompiledNetwork
 
@@ -76,7 +80,7 @@ def _advance(t0, n_steps, learn, ext_ptr, ext_node,
              decay_e, decay_i,
              row_ptr, row_plastic, rec_i, rec_f, syn_rule, in_ptr, in_syn, in_pre, in_rule,
              rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus,
-             v, ie, ii, refrac, buf, pre_r, pre_t, ring_t, ring_o, post, post_i,
+             v, ie, ii, refrac, buf, pre_r, pre_t, ring_t, ring_o, ring_l, post, post_i,
              record, rec_tick, rec_node, n_rec0, traced, state_out, spk, nodes, events):
     """Run ticks t0 .. t0+n_steps-1; stop early (return steps done) if the spike record
     buffer could overflow. events[part] accumulates the synaptic events each partition delivered.
@@ -128,15 +132,15 @@ def _advance(t0, n_steps, learn, ext_ptr, ext_node,
             for q in range(n_spk):
                 j = nodes[q]
                 nxt = post_i[j, POS] + 1 if post_i[j, POS] < depth - 1 else 0
-                if ring_t[j, nxt] + h - 1 > post_i[j, DONE]:
-                    settle_post(j, t, learn, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, post_i,
+                if ring_l[j, nxt] and ring_t[j, nxt] + h - 1 > post_i[j, DONE]:
+                    settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i,
                                 pre_r, pre_t, rule_mult, a_plus, w_max, tab_plus)
-                push_post(j, t, ring_t, ring_o, post, post_i, tab_minus)
+                push_post(j, t, learn, ring_t, ring_o, ring_l, post, post_i, tab_minus)
 
         for part in prange(row_ptr.shape[0]):  # delivery, one partition of the synapses per thread
             events[part] += deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule,
                                          rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus, buf, pre_r,
-                                         pre_t, ring_t, ring_o, post, post_i)
+                                         pre_t, ring_t, ring_o, ring_l, post, post_i)
         push_pre(t, nodes, n_nodes, pre_r, pre_t, tab_plus)
 
         for q in range(n_nodes):
@@ -155,8 +159,12 @@ def _advance(t0, n_steps, learn, ext_ptr, ext_node,
 # that takes a compiled function nor one that calls a parallel one (it crashes loading it), and
 # without the cache every process compiles for seconds. nogil: a chunk computes without Python's
 # lock, so other threads (the viewer's interface, Dask's threads) keep running meanwhile.
-_advance_serial = njit(cache=True, nogil=True)(_named(_advance, "_advance_serial"))
-_advance_parallel = njit(cache=True, nogil=True, parallel=True)(_named(_advance, "_advance_parallel"))
+# The names carry a digest of numba_synapses' source: numba checks a cached kernel against its own
+# file only, not the files of the functions compiled into it (numba issue #1833), so a changed
+# numba_synapses would otherwise run stale, or crash on a changed signature.
+_DEPS = hashlib.sha1(Path(numba_synapses.__file__).read_bytes()).hexdigest()[:12]
+_advance_serial = njit(cache=True, nogil=True)(_named(_advance, f"_advance_serial_{_DEPS}"))
+_advance_parallel = njit(cache=True, nogil=True, parallel=True)(_named(_advance, f"_advance_parallel_{_DEPS}"))
 
 
 class NumbaEngine(Engine):
@@ -182,7 +190,7 @@ class NumbaEngine(Engine):
         self.pre_r = np.zeros((r, net.n_nodes))
         self.pre_t = np.full(net.n_nodes, NEVER, np.int64)
         # each neuron's last spikes (a ring), its post traces right after each, its STDP record (numba_synapses)
-        self.ring_t, self.ring_o, self.post = new_post_state(net)
+        self.ring_t, self.ring_o, self.ring_l, self.post = new_post_state(net)
         self.post_i = self.post.view(np.int64)
         self.t_next = 0  # the tick the next advance starts at
         self.spk = np.zeros(n, np.uint8)
@@ -213,7 +221,7 @@ class NumbaEngine(Engine):
                 net.rule_mult, net.rule_a_plus, net.rule_a_minus, net.rule_w_min,
                 net.rule_w_max, net.tab_plus, net.tab_minus,
                 self.v, self.ie, self.ii, self.refrac, self.buf, self.pre_r, self.pre_t, self.ring_t,
-                self.ring_o, self.post, self.post_i,
+                self.ring_o, self.ring_l, self.post, self.post_i,
                 self.record_u8, rec_tick, rec_node, 0, self.traced, state[done:], self.spk, self.nodes,
                 self.events)
             ticks.append(rec_tick[:n_rec])
@@ -225,17 +233,20 @@ class NumbaEngine(Engine):
         node = np.concatenate(nodes_out)
         return Chunk(tick, np.zeros_like(tick), node, state[:, None, :, :] if n_traced else None)
 
+    def _synapse_args(self) -> tuple:
+        net = self.net
+        return (net.history, net.in_ptr, self.syn.in_syn, self.syn.in_pre, self.rec_i, self.rec_f, self.syn.in_rule,
+                self.ring_t, self.ring_l, self.post_i, self.pre_r, self.pre_t, net.rule_mult, net.rule_a_plus,
+                net.rule_w_max, net.tab_plus)
+
     def _settle(self) -> None:
         """Every potentiation that fell due so far applied (see numba_synapses)."""
-        net = self.net
-        if net.in_syn.size:
-            settle_all(self.t_next - 1, self.learning, net.history, net.in_ptr, self.syn.in_syn, self.syn.in_pre,
-                       self.rec_i, self.rec_f, self.syn.in_rule, self.ring_t, self.post_i, self.pre_r, self.pre_t,
-                       net.rule_mult, net.rule_a_plus, net.rule_w_max, net.tab_plus)
+        if self.net.in_syn.size:
+            settle_all(self.t_next - 1, *self._synapse_args())
 
     def set_learning(self, enabled: bool) -> None:
-        if bool(enabled) != self.learning:
-            self._settle()  # what fell due while learning was as it was
+        if bool(enabled) != self.learning and self.net.in_syn.size:
+            switch_learning(self.t_next - 1, bool(enabled), *self._synapse_args())
         super().set_learning(enabled)
 
     def weights(self) -> np.ndarray:

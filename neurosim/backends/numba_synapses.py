@@ -17,7 +17,15 @@ next read, in the order they fell due and with the traces they would have seen t
 - before a neuron's spike ring (``ring_t``, ``ring_depth`` spikes) overwrites a spike that
   some synapse may not have taken yet (``settle_post``: that neuron's column, once per
   ``ring_depth`` of its spikes instead of once per spike);
-- before weights are read or set, and when learning is switched (``settle_all``).
+- before weights are read or set (``settle_all``).
+
+Learning switched on or off: the tick applies a potentiation only if learning is on at the tick
+it falls due. Each spike in the ring carries that flag for its arrivals still owed (``ring_l``,
+set when the spike is pushed), so switching touches only the neurons whose spikes are still on
+their way (``switch_learning``): it settles them and flips the flag of those spikes. Every
+other owed potentiation waits, flagged, for the synapse's next read, and a ring only settles
+before dropping a flagged spike. Reading a synapse applies its flagged potentiations whether or
+not learning is on now; the depression at the pre spike only when it is.
 
 Every weight change is the same floating-point operation in the same order as the tick's, so
 float64 weights and spikes equal the reference engine's bit for bit (the equivalence tests).
@@ -47,66 +55,83 @@ def ring_depth(net: CompiledNetwork) -> int:
 
 
 def new_post_state(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ring ticks (n, depth), ring traces (rules, n, depth), records (n, columns)) before any spike."""
+    """(ring ticks (n, depth), ring traces (rules, n, depth), ring learning flags (n, depth), records
+    (n, columns)) before any spike."""
     n, r = net.n_neurons, len(net.rules)
     depth = ring_depth(net)
     post = np.zeros((n, TRACE + max(r, 1) + (TRACE + max(r, 1)) % 2))  # rows of 32 bytes with one rule
     post_i = post.view(np.int64)
     post_i[:, DONE] = -1
     post_i[:, NEWEST] = NEVER
-    return np.full((n, depth), NEVER, np.int64), np.zeros((r, n, depth)), post
+    return np.full((n, depth), NEVER, np.int64), np.zeros((r, n, depth)), np.zeros((n, depth), np.uint8), post
 
 
 @njit(cache=True)
-def settle_post(j, t, apply, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, post_i, pre_r, pre_t,
+def settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t,
                 rule_mult, a_plus, w_max, tab_plus):
     """Bring every synapse onto neuron ``j`` up to tick ``t``: the potentiation of each post spike
-    arriving in (max(pre_t[i], done), ``t``], oldest first (``apply`` False: learning was off, the
-    arrivals are dropped). ``deliver_part`` has the same loop for one synapse at its pre spike."""
-    if apply:
-        depth = ring_t.shape[1]
-        last = tab_plus.shape[1] - 1
-        done = post_i[j, DONE]
-        for p in range(in_ptr[j * h], in_ptr[j * h + h]):
-            k, i, r = in_syn[p], in_pre[p], in_rule[p]
-            d = (rec_i[k, 0] >> 32) & 0xFFFF
-            since = max(pre_t[i], done)
-            idx = post_i[j, POS]
-            owed = 0
-            while owed < depth and ring_t[j, idx] + d > since:  # never-spiked entries are far in the past
-                owed += 1
-                idx = idx - 1 if idx > 0 else depth - 1
-            w = rec_f[k, 1]
-            for _ in range(owed):
-                idx = idx + 1 if idx < depth - 1 else 0
-                arrival = ring_t[j, idx] + d
-                if arrival > t:  # on its way along the dendrite still
-                    break
+    arriving in (max(pre_t[i], done), ``t``], oldest first, of the spikes flagged in ``ring_l`` (the
+    others arrive while learning is off). ``deliver_part`` has the same loop for one synapse at its
+    pre spike."""
+    depth = ring_t.shape[1]
+    last = tab_plus.shape[1] - 1
+    done = post_i[j, DONE]
+    for p in range(in_ptr[j * h], in_ptr[j * h + h]):
+        k, i, r = in_syn[p], in_pre[p], in_rule[p]
+        d = (rec_i[k, 0] >> 32) & 0xFFFF
+        since = max(pre_t[i], done)
+        idx = post_i[j, POS]
+        owed = 0
+        while owed < depth and ring_t[j, idx] + d > since:  # never-spiked entries are far in the past
+            owed += 1
+            idx = idx - 1 if idx > 0 else depth - 1
+        w = rec_f[k, 1]
+        for _ in range(owed):
+            idx = idx + 1 if idx < depth - 1 else 0
+            arrival = ring_t[j, idx] + d
+            if arrival > t:  # on its way along the dendrite still
+                break
+            if ring_l[j, idx]:
                 x = pre_r[r, i] * tab_plus[r, min(arrival - pre_t[i], last)]
                 if rule_mult[r]:
                     step_w = a_plus[r] * (w_max[r] - w) * x
                 else:
                     step_w = a_plus[r] * x
                 w = min(w + step_w, w_max[r])
-            rec_f[k, 1] = w
+        rec_f[k, 1] = w
     post_i[j, DONE] = t
 
 
 @njit(cache=True)
-def settle_all(t, apply, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, post_i, pre_r, pre_t, rule_mult,
+def settle_all(t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t, rule_mult,
                a_plus, w_max, tab_plus):
     """Bring every plastic synapse up to tick ``t``: the synapses of the neurons that spiked since they
     were last settled (the others owe nothing), so that reading the weights often costs little."""
     for j in range(post_i.shape[0]):
         if post_i[j, NEWEST] + h - 1 > post_i[j, DONE]:
-            settle_post(j, t, apply, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, post_i, pre_r, pre_t,
+            settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t,
                         rule_mult, a_plus, w_max, tab_plus)
         post_i[j, DONE] = t
 
 
 @njit(cache=True)
-def push_post(j, t, ring_t, ring_o, post, post_i, tab_minus):
-    """Neuron ``j`` spiked at tick ``t``: its post traces jump, in its ring and its record."""
+def switch_learning(t, learn, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t,
+                    rule_mult, a_plus, w_max, tab_plus):
+    """Learning becomes ``learn`` from tick ``t + 1`` on: a neuron with a spike still arriving after ``t``
+    is settled up to ``t`` under the flags it had, and those spikes take the new flag."""
+    depth = ring_t.shape[1]
+    for j in range(post_i.shape[0]):
+        if post_i[j, NEWEST] + h - 1 > t:
+            settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t,
+                        rule_mult, a_plus, w_max, tab_plus)
+            for idx in range(depth):
+                if ring_t[j, idx] + h - 1 > t:
+                    ring_l[j, idx] = learn
+
+
+@njit(cache=True)
+def push_post(j, t, learn, ring_t, ring_o, ring_l, post, post_i, tab_minus):
+    """Neuron ``j`` spiked at tick ``t`` (learning ``learn``): its post traces jump, in its ring and its record."""
     depth = ring_t.shape[1]
     lag = min(t - post_i[j, NEWEST], tab_minus.shape[1] - 1)
     nxt = post_i[j, POS] + 1 if post_i[j, POS] < depth - 1 else 0
@@ -115,15 +140,16 @@ def push_post(j, t, ring_t, ring_o, post, post_i, tab_minus):
         post[j, TRACE + r] = o
         ring_o[r, j, nxt] = o
     ring_t[j, nxt] = t
+    ring_l[j, nxt] = learn
     post_i[j, POS] = nxt
     post_i[j, NEWEST] = t
 
 
 @njit(cache=True)
 def deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_plus,
-                 a_minus, w_min, w_max, tab_plus, tab_minus, buf, pre_r, pre_t, ring_t, ring_o, post, post_i):
+                 a_minus, w_min, w_max, tab_plus, tab_minus, buf, pre_r, pre_t, ring_t, ring_o, ring_l, post, post_i):
     """Step "delivery" of the tick for the synapses of partition ``part`` (see ``Layout``): every
-    spiking node, in order, brings its plastic synapses up to date and depresses them, and adds
+    spiking node, in order, brings its plastic synapses up to date and (``learn``) depresses them, and adds
     each weight to ring-buffer slot (t + d) mod h. Returns the number of synaptic events."""
     h = buf.shape[1]
     depth = ring_t.shape[1]
@@ -146,7 +172,7 @@ def deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, re
             m = rec_i[k, 0]
             d = (m >> 32) & 0xFFFF
             j = m & 0xFFFFFFFF
-            if m < 0 and learn:  # plastic, and learning is on
+            if m < 0:  # plastic
                 r = syn_rule[k]
                 w = rec_f[k, 1]
                 newest = post_i[j, NEWEST]
@@ -162,27 +188,29 @@ def deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, re
                         arrival = ring_t[j, idx] + d
                         if arrival > t:
                             break
-                        x = pre_r[r, i] * tab_plus[r, min(arrival - pre_t[i], last)]
-                        if rule_mult[r]:
-                            step_w = a_plus[r] * (w_max[r] - w) * x
-                        else:
-                            step_w = a_plus[r] * x
-                        w = min(w + step_w, w_max[r])
-                # depression: the post trace of j's newest spike with s <= t - d (at most d are later)
-                if newest <= t - d:
-                    y = post[j, TRACE + r] * tab_minus[r, min(t - d - newest, last)]
-                else:
-                    idx = post_i[j, POS]
-                    for _ in range(depth):
-                        if ring_t[j, idx] <= t - d:
-                            break
-                        idx = idx - 1 if idx > 0 else depth - 1
-                    y = ring_o[r, j, idx] * tab_minus[r, min(t - d - ring_t[j, idx], last)]
-                if rule_mult[r]:
-                    step_w = a_minus[r] * (w - w_min[r]) * y
-                else:
-                    step_w = a_minus[r] * y
-                rec_f[k, 1] = max(w - step_w, w_min[r])
+                        if ring_l[j, idx]:
+                            x = pre_r[r, i] * tab_plus[r, min(arrival - pre_t[i], last)]
+                            if rule_mult[r]:
+                                step_w = a_plus[r] * (w_max[r] - w) * x
+                            else:
+                                step_w = a_plus[r] * x
+                            w = min(w + step_w, w_max[r])
+                if learn:  # depression: the post trace of j's newest spike with s <= t - d (at most d are later)
+                    if newest <= t - d:
+                        y = post[j, TRACE + r] * tab_minus[r, min(t - d - newest, last)]
+                    else:
+                        idx = post_i[j, POS]
+                        for _ in range(depth):
+                            if ring_t[j, idx] <= t - d:
+                                break
+                            idx = idx - 1 if idx > 0 else depth - 1
+                        y = ring_o[r, j, idx] * tab_minus[r, min(t - d - ring_t[j, idx], last)]
+                    if rule_mult[r]:
+                        step_w = a_minus[r] * (w - w_min[r]) * y
+                    else:
+                        step_w = a_minus[r] * y
+                    w = max(w - step_w, w_min[r])
+                rec_f[k, 1] = w
             slot = t_slot + d
             if slot >= h:
                 slot -= h
@@ -215,6 +243,7 @@ def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, syn_rule, b
     pre_t = np.zeros(1, np.int64)
     ring_t = np.zeros((1, 1), np.int64)
     ring_o = np.zeros((0, 1, 1))
+    ring_l = np.zeros((1, 1), np.uint8)
     post = np.zeros((1, 4))
     post_i = post.view(np.int64)
     one_part = row_ptr.reshape((1, row_ptr.size))
@@ -223,7 +252,7 @@ def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, syn_rule, b
         nodes = spiking[ptr[k]:ptr[k + 1]]
         events += deliver_part(0, k, False, nodes, nodes.size, one_part, row_plastic, rec_i, rec_f, syn_rule,
                                none_i, none_f, none_f, none_f, none_f, tab, tab, buf, pre_r, pre_t, ring_t, ring_o,
-                               post, post_i)
+                               ring_l, post, post_i)
     return events
 
 

@@ -119,6 +119,47 @@ def test_numba_deferred_stdp_with_the_shortest_spike_ring_equals_reference(name,
         np.testing.assert_array_equal(sim.weights(pr.name), ref.weights(pr.name), err_msg=pr.name)
 
 
+@pytest.mark.parametrize(("parallel", "ring"), [(False, 0), (True, 0), (False, 32)])
+@pytest.mark.parametrize("name", ["stdp_additive", "ca3_like_additive", "ca3_like_multiplicative"])
+def test_numba_learning_switched_often_equals_reference(name, parallel, ring, monkeypatch) -> None:
+    """numba does not settle the synapses when learning is switched: each spike in the ring carries whether its
+    potentiations count (numba_synapses). Switched at random moments, one tick apart included, while post spikes
+    are still on their way, with the shortest rings (settled often) and long ones (the potentiations owed wait for
+    the pre spike), no weight read before the end: the reference's result."""
+    import dataclasses
+
+    from neurosim.backends import numba_engine, numba_synapses
+    from neurosim.network import WeightMonitor
+
+    monkeypatch.setattr(numba_synapses, "RING_MIN", ring)
+    monkeypatch.setattr(numba_engine, "PARALLEL_MIN_NEURONS", 0 if parallel else 10**9)
+    net = NETWORKS[name]()
+    net = dataclasses.replace(net, monitors=tuple(m for m in net.monitors if not isinstance(m, WeightMonitor)))
+    rng = np.random.default_rng(11)
+    steps = rng.choice([1, 2, 3, 5, 8, 30, 80, 200], size=300)  # ticks between switches
+    runs = {}
+    for backend in ("reference", "numba"):
+        sim = Simulator(net, backend=backend, seed=3)
+        learning, t = True, 0
+        for n in steps:
+            if t >= DURATION_MS[name] / net.dt_ms:
+                break
+            sim.run(float(n) * net.dt_ms)
+            t += n
+            learning = not learning
+            sim.learning = learning
+        runs[backend] = sim
+    ref, sim = runs["reference"], runs["numba"]
+    assert ref.spikes(net.monitors[0].target)[0].size > 50
+    for mon in sim._spike_targets:
+        np.testing.assert_array_equal(sim.spikes(mon)[0], ref.spikes(mon)[0])
+        np.testing.assert_array_equal(sim.spikes(mon)[1], ref.spikes(mon)[1])
+    for pr in net.projections:
+        np.testing.assert_array_equal(sim.weights(pr.name), ref.weights(pr.name), err_msg=pr.name)
+    plastic = [pr.name for pr in net.projections if pr.plasticity is not None]
+    assert any(not np.array_equal(ref.weights(p), net.connections(p).weight_nA) for p in plastic)
+
+
 @pytest.mark.parametrize("backend", ["reference", *EXACT_BACKENDS])
 def test_learning_switch_freezes_weights_and_keeps_traces(backend: str, reference_runs) -> None:
     """Off: weights do not move. Back on: every engine still agrees with the reference."""
