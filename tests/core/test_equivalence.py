@@ -160,6 +160,47 @@ def test_numba_learning_switched_often_equals_reference(name, parallel, ring, mo
     assert any(not np.array_equal(ref.weights(p), net.connections(p).weight_nA) for p in plastic)
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_numba_skipping_neurons_at_rest_equals_reference(parallel, monkeypatch) -> None:
+    """numba skips blocks of neurons that sit at a fixed point of the update and get no input
+    (numba_engine.BLOCK). Several blocks silent for long stretches between bursts of input, one kept awake by
+    a neuron firing on its own current, traced neurons in blocks that sleep: spikes and traces equal the
+    reference's, and blocks did sleep on the way."""
+    from neurosim import LIFParams, Network, Population, Projection, SpikeMonitor, SpikeSourceArray, StateMonitor
+    from neurosim.backends import numba_engine
+    from neurosim.connectors import FixedProbability
+
+    monkeypatch.setattr(numba_engine, "PARALLEL_MIN_NEURONS", 0 if parallel else 10**9)
+    n = 3 * numba_engine.BLOCK + 7
+    cell = LIFParams(tau_m_ms=3.0, cm_nF=0.27, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=-57.0,
+                     tau_refrac_ms=1.0, tau_syn_e_ms=0.3, tau_syn_i_ms=0.3, v_init_mV=-60.0)
+    bursts = (2.0, 3.0, 400.0, 401.0, 403.0, 900.0)
+    net = Network(
+        dt_ms=1.0,
+        populations=(Population("b", n, cell),),
+        sources=(SpikeSourceArray("inp", tuple(bursts for _ in range(20))),),
+        projections=(Projection("inp_b", "inp", "b", FixedProbability(0.1, seed=4), weight_nA=3.0, delay_steps=1),
+                     Projection("inp_b_inh", "inp", "b", FixedProbability(0.05, seed=5), weight_nA=1.0,
+                                delay_steps=2, receptor="inhibitory")),
+        monitors=(SpikeMonitor("b"), StateMonitor("b", (0, 5, n - 1), ("v_mV", "i_syn_e_nA", "i_syn_i_nA"))),
+    )
+    runs = {}
+    for backend in ("reference", "numba"):
+        sim = Simulator(net, backend=backend, seed=3)
+        sim.set_offset("b", np.where(np.arange(n) == 2 * numba_engine.BLOCK + 1, 0.5, 0.0))  # fires on its own
+        sim.run(350.0)
+        if backend == "numba":
+            assert sim.engine.quiet[:2].all() and not sim.engine.quiet[2]  # asleep; awake by its current
+        sim.run(650.0)
+        runs[backend] = sim
+    ref, sim = runs["reference"], runs["numba"]
+    assert ref.spikes("b")[0].size > 100
+    np.testing.assert_array_equal(sim.spikes("b")[0], ref.spikes("b")[0])
+    np.testing.assert_array_equal(sim.spikes("b")[1], ref.spikes("b")[1])
+    for var in ("v_mV", "i_syn_e_nA", "i_syn_i_nA"):
+        np.testing.assert_array_equal(sim.state("b").values[var], ref.state("b").values[var])
+
+
 @pytest.mark.parametrize("backend", ["reference", *EXACT_BACKENDS])
 def test_learning_switch_freezes_weights_and_keeps_traces(backend: str, reference_runs) -> None:
     """Off: weights do not move. Back on: every engine still agrees with the reference."""
