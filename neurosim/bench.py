@@ -133,13 +133,13 @@ def static_delivery(n: int, duration_ms: float, seed: int, repeats: int = 3) -> 
     rec_f = pack_synapses(c)
     rec_i = rec_f.view(np.int64)
     plastic = row_plastic(c)
-    deliver_replay(ptr[:2], nodes, c.row_ptr, plastic, rec_i, rec_f, c.syn_rule, buf)  # compile
+    deliver_replay(ptr[:2], nodes, c.row_ptr, plastic, rec_i, rec_f, buf)  # compile
     stream_table(rec_i, rec_f, buf, 1)
     best_d = best_s = float("inf")
     passes = max(1, int(round(_events(c, nodes) / max(c.n_synapses, 1))))
     for _ in range(repeats):  # interleaved, best of: both see the same machine state
         t0 = time.perf_counter()
-        events = deliver_replay(ptr, nodes, c.row_ptr, plastic, rec_i, rec_f, c.syn_rule, buf)
+        events = deliver_replay(ptr, nodes, c.row_ptr, plastic, rec_i, rec_f, buf)
         t1 = time.perf_counter()
         stream_table(rec_i, rec_f, buf, passes)
         t2 = time.perf_counter()

@@ -136,7 +136,7 @@ def update_block(lo, hi, slot, init_e, init_i, i_offset, r_mohm, v_rest, decay_m
 def _advance(t0, n_steps, learn, ext_ptr, ext_node,
              init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps,
              decay_e, decay_i, quiet,
-             row_ptr, row_plastic, rec_i, rec_f, syn_rule, in_ptr, in_syn, in_pre, in_rule,
+             row_ptr, row_plastic, rec_i, rec_f, in_ptr, in_syn, in_pre,
              rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus,
              v, ie, ii, refrac, buf, pre_r, pre_t, ring_t, ring_o, ring_l, post, post_i,
              record, rec_tick, rec_node, n_rec0, traced, state_out, spk, nodes, events):
@@ -182,12 +182,12 @@ def _advance(t0, n_steps, learn, ext_ptr, ext_node,
                 j = nodes[q]
                 nxt = post_i[j, POS] + 1 if post_i[j, POS] < depth - 1 else 0
                 if ring_l[j, nxt] and ring_t[j, nxt] + h - 1 > post_i[j, DONE]:
-                    settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i,
+                    settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, ring_t, ring_l, post_i,
                                 pre_r, pre_t, rule_mult, a_plus, w_max, tab_plus)
                 push_post(j, t, learn, ring_t, ring_o, ring_l, post, post_i, tab_minus)
 
         for part in prange(row_ptr.shape[0]):  # delivery, one partition of the synapses per thread
-            events[part] += deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule,
+            events[part] += deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f,
                                          rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus, buf, pre_r,
                                          pre_t, ring_t, ring_o, ring_l, post, post_i)
         push_pre(t, nodes, n_nodes, pre_r, pre_t, tab_plus)
@@ -266,8 +266,8 @@ class NumbaEngine(Engine):
                 ext_ptr[done:] - ext_ptr[done], ext_node[ext_ptr[done]:],
                 net.init_e, net.init_i, self.i_offset, net.r_mohm, net.v_rest, net.decay_m, net.v_thresh,
                 net.v_reset, net.refrac_steps, net.decay_e, net.decay_i, self.quiet,
-                self.syn.row_ptr, self.row_plastic, self.rec_i, self.rec_f, self.syn.syn_rule,
-                net.in_ptr, self.syn.in_syn, self.syn.in_pre, self.syn.in_rule,
+                self.syn.row_ptr, self.row_plastic, self.rec_i, self.rec_f,
+                net.in_ptr, self.syn.in_syn, self.syn.in_pre,
                 net.rule_mult, net.rule_a_plus, net.rule_a_minus, net.rule_w_min,
                 net.rule_w_max, net.tab_plus, net.tab_minus,
                 self.v, self.ie, self.ii, self.refrac, self.buf, self.pre_r, self.pre_t, self.ring_t,
@@ -285,7 +285,7 @@ class NumbaEngine(Engine):
 
     def _synapse_args(self) -> tuple:
         net = self.net
-        return (net.history, net.in_ptr, self.syn.in_syn, self.syn.in_pre, self.rec_i, self.rec_f, self.syn.in_rule,
+        return (net.history, net.in_ptr, self.syn.in_syn, self.syn.in_pre, self.rec_i, self.rec_f,
                 self.ring_t, self.ring_l, self.post_i, self.pre_r, self.pre_t, net.rule_mult, net.rule_a_plus,
                 net.rule_w_max, net.tab_plus)
 

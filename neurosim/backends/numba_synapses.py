@@ -2,8 +2,8 @@
 
 Storage: one 16-byte record per synapse, in CSR order, so a spiking neuron's row is one
 contiguous stream: ``rec[k, 0]`` packs the post index (bits 0-31), the delay in steps (bits
-32-47), the receptor (bit 48) and a plastic flag (the sign bit); ``rec[k, 1]`` is the weight
-(the same memory viewed as float64). Interleaving beats separate arrays on delivery because
+32-47), the receptor (bit 48), the STDP rule (bits 49-62) and a plastic flag (the sign bit);
+``rec[k, 1]`` is the weight (the same memory viewed as float64). Interleaving beats separate arrays on delivery because
 each spike starts one memory stream instead of five (see docs/benchmarks.md).
 
 STDP, deferred to the presynaptic spike (the scheme of Morrison, Aertsen & Diesmann 2007, as NEST and sPyNNaker
@@ -43,6 +43,7 @@ from numba import njit
 from neurosim.backends.base import NEVER
 from neurosim.compiled import CompiledNetwork
 
+RULE_MASK = (1 << 14) - 1  # a record's rule field (bits 49-62)
 RING_MIN = 32  # post spikes kept per neuron (at least max delay + 2): the longer, the rarer settle_post
 # a neuron's STDP record, one row of ``post`` (float64; int64 view ``post_i``), what nearly every plastic
 # synapse needs of its post neuron in one cache line instead of one line in each of four arrays
@@ -67,7 +68,7 @@ def new_post_state(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 @njit(cache=True)
-def settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t,
+def settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, ring_t, ring_l, post_i, pre_r, pre_t,
                 rule_mult, a_plus, w_max, tab_plus):
     """Bring every synapse onto neuron ``j`` up to tick ``t``: the potentiation of each post spike
     arriving in (max(pre_t[i], done), ``t``], oldest first, of the spikes flagged in ``ring_l`` (the
@@ -77,8 +78,9 @@ def settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, 
     last = tab_plus.shape[1] - 1
     done = post_i[j, DONE]
     for p in range(in_ptr[j * h], in_ptr[j * h + h]):
-        k, i, r = in_syn[p], in_pre[p], in_rule[p]
-        d = (rec_i[k, 0] >> 32) & 0xFFFF
+        k, i = in_syn[p], in_pre[p]
+        m = rec_i[k, 0]
+        d, r = (m >> 32) & 0xFFFF, (m >> 49) & RULE_MASK
         since = max(pre_t[i], done)
         idx = post_i[j, POS]
         owed = 0
@@ -103,26 +105,26 @@ def settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, 
 
 
 @njit(cache=True)
-def settle_all(t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t, rule_mult,
+def settle_all(t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, ring_t, ring_l, post_i, pre_r, pre_t, rule_mult,
                a_plus, w_max, tab_plus):
     """Bring every plastic synapse up to tick ``t``: the synapses of the neurons that spiked since they
     were last settled (the others owe nothing), so that reading the weights often costs little."""
     for j in range(post_i.shape[0]):
         if post_i[j, NEWEST] + h - 1 > post_i[j, DONE]:
-            settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t,
+            settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, ring_t, ring_l, post_i, pre_r, pre_t,
                         rule_mult, a_plus, w_max, tab_plus)
         post_i[j, DONE] = t
 
 
 @njit(cache=True)
-def switch_learning(t, learn, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t,
+def switch_learning(t, learn, h, in_ptr, in_syn, in_pre, rec_i, rec_f, ring_t, ring_l, post_i, pre_r, pre_t,
                     rule_mult, a_plus, w_max, tab_plus):
     """Learning becomes ``learn`` from tick ``t + 1`` on: a neuron with a spike still arriving after ``t``
     is settled up to ``t`` under the flags it had, and those spikes take the new flag."""
     depth = ring_t.shape[1]
     for j in range(post_i.shape[0]):
         if post_i[j, NEWEST] + h - 1 > t:
-            settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, in_rule, ring_t, ring_l, post_i, pre_r, pre_t,
+            settle_post(j, t, h, in_ptr, in_syn, in_pre, rec_i, rec_f, ring_t, ring_l, post_i, pre_r, pre_t,
                         rule_mult, a_plus, w_max, tab_plus)
             for idx in range(depth):
                 if ring_t[j, idx] + h - 1 > t:
@@ -146,7 +148,7 @@ def push_post(j, t, learn, ring_t, ring_o, ring_l, post, post_i, tab_minus):
 
 
 @njit(cache=True)
-def deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, syn_rule, rule_mult, a_plus,
+def deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, rec_f, rule_mult, a_plus,
                  a_minus, w_min, w_max, tab_plus, tab_minus, buf, pre_r, pre_t, ring_t, ring_o, ring_l, post, post_i):
     """Step "delivery" of the tick for the synapses of partition ``part`` (see ``Layout``): every
     spiking node, in order, brings its plastic synapses up to date and (``learn``) depresses them, and adds
@@ -173,7 +175,7 @@ def deliver_part(part, t, learn, nodes, n_nodes, row_ptr, row_plastic, rec_i, re
             d = (m >> 32) & 0xFFFF
             j = m & 0xFFFFFFFF
             if m < 0:  # plastic
-                r = syn_rule[k]
+                r = (m >> 49) & RULE_MASK
                 w = rec_f[k, 1]
                 newest = post_i[j, NEWEST]
                 since = max(pre_t[i], post_i[j, DONE])
@@ -233,7 +235,7 @@ def push_pre(t, nodes, n_nodes, pre_r, pre_t, tab_plus):
 
 
 @njit(cache=True)
-def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, syn_rule, buf):
+def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, buf):
     """Delivery alone over recorded spikes (tick k: spiking[ptr[k]:ptr[k+1]]) on static synapses
     in one partition: the benchmark's measure of the engine's own delivery code."""
     none_i = np.zeros(0, np.int8)
@@ -250,7 +252,7 @@ def deliver_replay(ptr, spiking, row_ptr, row_plastic, rec_i, rec_f, syn_rule, b
     events = 0
     for k in range(ptr.size - 1):
         nodes = spiking[ptr[k]:ptr[k + 1]]
-        events += deliver_part(0, k, False, nodes, nodes.size, one_part, row_plastic, rec_i, rec_f, syn_rule,
+        events += deliver_part(0, k, False, nodes, nodes.size, one_part, row_plastic, rec_i, rec_f,
                                none_i, none_f, none_f, none_f, none_f, tab, tab, buf, pre_r, pre_t, ring_t, ring_o,
                                ring_l, post, post_i)
     return events
@@ -280,11 +282,14 @@ def pack_synapses(net: CompiledNetwork) -> np.ndarray:
     """The engine's synapse records (see module docstring) in canonical order: float64 (n_synapses, 2)."""
     if net.max_delay >= 1 << 16:
         raise ValueError(f"max delay = {net.max_delay} steps is not allowed: < 65536 on backend 'numba'")
+    if len(net.rules) > RULE_MASK + 1:
+        raise ValueError(f"STDP rules = {len(net.rules)} is not allowed: <= {RULE_MASK + 1} on backend 'numba'")
     if net.n_neurons >= 1 << 32:
         raise ValueError(f"n_neurons = {net.n_neurons} is not allowed: < 2**32 on backend 'numba'")
     rec_f = np.zeros((net.n_synapses, 2))
     meta = net.syn_post | (net.syn_delay << 32) | (net.syn_inh.astype(np.int64) << 48)
-    meta[net.syn_rule >= 0] |= np.int64(-1) << 63
+    plastic = net.syn_rule >= 0
+    meta[plastic] |= (net.syn_rule[plastic] << 49) | (np.int64(-1) << 63)
     rec_f.view(np.int64)[:, 0] = meta
     rec_f[:, 1] = net.syn_w0
     return rec_f
@@ -299,10 +304,8 @@ class Layout:
 
     rec_f: np.ndarray     # (n_synapses, 2) records, partition by partition
     row_ptr: np.ndarray   # (parts, n_nodes + 1) into rec_f
-    syn_rule: np.ndarray  # per record
     in_syn: np.ndarray    # net.in_syn as records
-    in_pre: np.ndarray    # the presynaptic node of each, and its rule: read in order when a neuron is settled
-    in_rule: np.ndarray
+    in_pre: np.ndarray    # the presynaptic node of each: read in order when a neuron is settled
     canonical: np.ndarray | None  # record -> canonical synapse id (None: the same)
     record: np.ndarray | None     # canonical synapse id -> record
 
@@ -313,9 +316,9 @@ class Layout:
 
 def layout(net: CompiledNetwork, parts: int) -> Layout:
     rec_f = pack_synapses(net)
-    in_pre, in_rule = net.syn_pre[net.in_syn], net.syn_rule[net.in_syn]
+    in_pre = net.syn_pre[net.in_syn]
     if parts == 1:
-        return Layout(rec_f, net.row_ptr[None], net.syn_rule, net.in_syn, in_pre, in_rule, None, None)
+        return Layout(rec_f, net.row_ptr[None], net.in_syn, in_pre, None, None)
     bounds = np.linspace(0, net.n_neurons, parts + 1).astype(np.int64)
     part = np.searchsorted(bounds, net.syn_post, side="right") - 1
     order = np.lexsort((net.syn_pre, part))  # stable: canonical order within a (partition, node) row
@@ -324,4 +327,4 @@ def layout(net: CompiledNetwork, parts: int) -> Layout:
     counts = np.bincount(part * net.n_nodes + net.syn_pre, minlength=parts * net.n_nodes)
     starts = np.concatenate([np.zeros(1, np.int64), np.cumsum(counts)])
     row_ptr = np.stack([starts[p * net.n_nodes:(p + 1) * net.n_nodes + 1] for p in range(parts)])
-    return Layout(rec_f[order], row_ptr, net.syn_rule[order], position[net.in_syn], in_pre, in_rule, order, position)
+    return Layout(rec_f[order], row_ptr, position[net.in_syn], in_pre, order, position)

@@ -77,9 +77,10 @@ def recurrent_ei(n: int = 400, stdp: STDP | None = None, dt_ms: float = 0.1) -> 
     )
 
 
-def ca3_like_stdp(weight_dependence: str = "additive") -> Network:
+def ca3_like_stdp(weight_dependence: str = "additive", back_rule: STDP | None = None) -> Network:
     """dt = 1 ms, sub-step time constants, one-to-one drive and a learned all-to-all projection
-    with A = w_max (the CA3 memory's regime): exercises coincidences at delay 1."""
+    with A = w_max (the CA3 memory's regime): exercises coincidences at delay 1. ``back_rule``: another
+    rule on the projection back (b -> a), so that each synapse must find its own."""
     rule = STDP(tau_plus_ms=3.0, tau_minus_ms=3.0, A_plus=1.0, A_minus=1.0, w_min_nA=0.0, w_max_nA=6.0,
                 weight_dependence=weight_dependence)
     rng = np.random.default_rng(11)
@@ -93,7 +94,7 @@ def ca3_like_stdp(weight_dependence: str = "additive") -> Network:
             Projection("in_a_a", "in_a", "a", OneToOne(), weight_nA=6.0, delay_steps=1),
             Projection("in_b_b", "in_b", "b", OneToOne(), weight_nA=6.0, delay_steps=1),
             Projection("ab", "a", "b", AllToAll(), weight_nA=0.0, delay_steps=1, plasticity=rule),
-            Projection("ba", "b", "a", AllToAll(), weight_nA=3.0, delay_steps=2, plasticity=rule),
+            Projection("ba", "b", "a", AllToAll(), weight_nA=3.0, delay_steps=2, plasticity=back_rule or rule),
             Projection("bb_inh", "b", "b", AllToAll(allow_self_connections=False), weight_nA=2.0,
                        delay_steps=1, receptor="inhibitory"),
         ),
@@ -110,6 +111,9 @@ NETWORKS = {
                                                           weight_dependence="multiplicative")),
     "ca3_like_additive": lambda: ca3_like_stdp("additive"),
     "ca3_like_multiplicative": lambda: ca3_like_stdp("multiplicative"),
+    "ca3_like_two_rules": lambda: ca3_like_stdp("additive", STDP(tau_plus_ms=5.0, tau_minus_ms=2.0, A_plus=0.5,
+                                                                A_minus=0.8, w_min_nA=1.0, w_max_nA=5.0,
+                                                                weight_dependence="multiplicative")),
 }
 DURATION_MS = {"feedforward": 120.0, "recurrent": 300.0, "stdp_additive": 300.0, "stdp_multiplicative": 300.0,
-               "ca3_like_additive": 210.0, "ca3_like_multiplicative": 210.0}
+               "ca3_like_additive": 210.0, "ca3_like_multiplicative": 210.0, "ca3_like_two_rules": 210.0}

@@ -53,7 +53,8 @@ def test_float64_engine_equals_reference(name: str, backend: str, reference_runs
 
 def test_plastic_networks_really_learn(reference_runs) -> None:
     """Guard against a vacuous equivalence: STDP must have moved weights away from their start."""
-    for name in ("stdp_additive", "stdp_multiplicative", "ca3_like_additive", "ca3_like_multiplicative"):
+    for name in ("stdp_additive", "stdp_multiplicative", "ca3_like_additive", "ca3_like_multiplicative",
+                 "ca3_like_two_rules"):
         sim = reference_runs[name]
         proj = "ee" if name.startswith("stdp") else "ab"
         w0 = sim.network.connections(proj).weight_nA
@@ -88,7 +89,7 @@ def test_numba_parallel_update_equals_reference(reference_runs, monkeypatch) -> 
 
 @pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("name", ["stdp_additive", "stdp_multiplicative", "ca3_like_additive",
-                                  "ca3_like_multiplicative"])
+                                  "ca3_like_multiplicative", "ca3_like_two_rules"])
 def test_numba_deferred_stdp_with_the_shortest_spike_ring_equals_reference(name, parallel, monkeypatch) -> None:
     """numba applies a synapse's potentiations when the synapse is next read (numba_synapses); with each
     neuron's spike ring as short as it can be and no weight monitor reading the weights on the way, the
@@ -120,7 +121,8 @@ def test_numba_deferred_stdp_with_the_shortest_spike_ring_equals_reference(name,
 
 
 @pytest.mark.parametrize(("parallel", "ring"), [(False, 0), (True, 0), (False, 32)])
-@pytest.mark.parametrize("name", ["stdp_additive", "ca3_like_additive", "ca3_like_multiplicative"])
+@pytest.mark.parametrize("name", ["stdp_additive", "ca3_like_additive", "ca3_like_multiplicative",
+                                  "ca3_like_two_rules"])
 def test_numba_learning_switched_often_equals_reference(name, parallel, ring, monkeypatch) -> None:
     """numba does not settle the synapses when learning is switched: each spike in the ring carries whether its
     potentiations count (numba_synapses). Switched at random moments, one tick apart included, while post spikes
