@@ -97,35 +97,60 @@ def no_input(buf_i, slot, lo, hi):
 def update_block(lo, hi, slot, init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps,
                  decay_e, decay_i, v, ie, ii, refrac, buf, buf_i, spk):
     """Steps 1-4 of the tick for neurons lo..hi-1; True if they all stayed at a fixed point.
-    Written as four simple loops over slices: with one loop, or with indices lo + j (numba then checks each
+    Written as simple loops over slices: with one loop, or with indices lo + j (numba then checks each
     for a negative value), the compiler vectorises none of it, and the update costs twice as much."""
     b0, b1, bi0, bi1 = buf[0, slot, lo:hi], buf[1, slot, lo:hi], buf_i[0, slot, lo:hi], buf_i[1, slot, lo:hi]
-    e, i, vm, r, sp = ie[lo:hi], ii[lo:hi], v[lo:hi], refrac[lo:hi], spk[lo:hi]
-    moved = 0
+    e, i, vm, r = ie[lo:hi], ii[lo:hi], v[lo:hi], refrac[lo:hi]
     w_e, w_i = init_e[lo:hi], init_i[lo:hi]
+    busy = 0  # input or a refractory neuron: not at a fixed point
     for j in range(e.size):  # step 1: the input due now
-        moved |= bi0[j] | bi1[j] | r[j]
+        busy |= bi0[j] | bi1[j] | r[j]
         e[j] += w_e[j] * b0[j]
         i[j] += w_i[j] * b1[j]
         b0[j] = 0.0
         b1[j] = 0.0
-    off, rm, vr, dm = i_offset[lo:hi], r_mohm[lo:hi], v_rest[lo:hi], decay_m[lo:hi]
-    for j in range(e.size):  # step 2: the membrane, unless refractory
+    args = (i_offset[lo:hi], r_mohm[lo:hi], v_rest[lo:hi], decay_m[lo:hi], v_thresh[lo:hi], v_reset[lo:hi],
+            refrac_steps[lo:hi], decay_e[lo:hi], decay_i[lo:hi], vm, e, i, r, spk[lo:hi])
+    if busy:  # the common case in an active network, kept free of the comparisons
+        _membrane(*args)
+        return False
+    return _membrane_watched(*args)
+
+
+@njit(cache=True)
+def _membrane(off, rm, vr, dm, vt, vre, rs, de, di, vm, e, i, r, sp):
+    """Steps 2-4 for a block (slices): membrane unless refractory; spike, reset, refractory count; decay."""
+    for j in range(e.size):
         alpha = (e[j] - i[j] + off[j]) * rm[j] + vr[j]
         v_new = alpha - dm[j] * (alpha - vm[j])
-        v_new = v_new if r[j] == 0 else vm[j]
-        moved |= v_new != vm[j]
-        vm[j] = v_new
-    vt, vre, rs = v_thresh[lo:hi], v_reset[lo:hi], refrac_steps[lo:hi]
-    for j in range(e.size):  # step 3: spike, reset, refractory count
+        vm[j] = v_new if r[j] == 0 else vm[j]
+    for j in range(e.size):
         fired = vm[j] >= vt[j]
-        moved |= fired
         rj = r[j]
         r[j] = rs[j] if fired else (rj - 1 if rj > 0 else 0)
         vm[j] = vre[j] if fired else vm[j]
         sp[j] = fired
-    de, di = decay_e[lo:hi], decay_i[lo:hi]
-    for j in range(e.size):  # step 4: the synaptic currents decay
+    for j in range(e.size):
+        e[j] *= de[j]
+        i[j] *= di[j]
+
+
+@njit(cache=True)
+def _membrane_watched(off, rm, vr, dm, vt, vre, rs, de, di, vm, e, i, r, sp):
+    """``_membrane`` for a block with no input and no refractory neuron: True if nothing moved (a fixed point)."""
+    moved = 0
+    for j in range(e.size):
+        alpha = (e[j] - i[j] + off[j]) * rm[j] + vr[j]
+        v_new = alpha - dm[j] * (alpha - vm[j])
+        moved |= v_new != vm[j]
+        vm[j] = v_new
+    for j in range(e.size):
+        fired = vm[j] >= vt[j]
+        moved |= fired
+        r[j] = rs[j] if fired else 0
+        vm[j] = vre[j] if fired else vm[j]
+        sp[j] = fired
+    for j in range(e.size):
         e_new, i_new = e[j] * de[j], i[j] * di[j]
         moved |= (e_new != e[j]) | (i_new != i[j])
         e[j] = e_new
