@@ -19,6 +19,15 @@ Storage (the synapses sampled, with the memory's seeded Generator) is host bookk
 synapses for a batch of patterns: ``numba`` (:mod:`.dendritic_numba`, one fused loop per
 pattern) and ``torch`` (:mod:`.dendritic_torch`, a sparse segments x cells matrix times the
 patterns, CPU or CUDA). Counts are integers, so every engine and dtype gives the same answers.
+
+Forgetting one item (``forget``, ``method="segments"``): the memory keeps which synapses each stored
+copy sampled onto which segment. Forgetting a copy (the latest) rebuilds each segment it used from
+the samples of the other items still on it: a segment that held only this item is emptied (it never
+fires, and the unit's next item fills it); a union segment keeps exactly the synapses the other items
+sampled, so synapses this item shared with them stay. Exact in the segments the other items hold; not
+a memory that never stored the item: the samples of later items were drawn further along the
+sampler's stream, and a segment this item filled may have sent later items to a new one. A segment
+recycled since (``max_segments``) no longer holds the item's synapses and is left as it is.
 """
 
 from __future__ import annotations
@@ -112,17 +121,51 @@ class _OnSegments:
         self.segments = Segments(n_units, n, s * patterns_per_segment, max_segments)
         self._reader = importlib.import_module(_ENGINES[self.backend]).SegmentReader(n, self.device, self.dtype)
         self.rng = np.random.default_rng(self.seed)
+        self._on_row: dict[int, list[tuple[bytes, np.ndarray]]] = {}  # each segment's samples, by item (forget)
+        self._copies: dict[bytes, list[list[int]]] = {}  # the segments each stored copy of an item used
 
-    def _grow(self, unit: int, pool: np.ndarray) -> None:
+    def _store(self, items: np.ndarray, keys: None) -> None:
+        for item in items:
+            on = np.flatnonzero(item)
+            self._check_sampling(on)
+            tag, rows = np.packbits(item).tobytes(), []
+            for unit, pool in self._pools(on):
+                rows.append(self._grow(unit, pool, tag))
+            self._copies.setdefault(tag, []).append(rows)
+
+    def _grow(self, unit: int, pool: np.ndarray, tag: bytes) -> int:
         """``s`` synapses sampled from ``pool`` on ``unit``'s current segment (a new one when it is full)."""
         row = self.segments.current(unit)
         if row is None or self.segments.patterns[row] >= self.m:
             row = self.segments.new(unit)
-        self.segments.add(row, self.rng.choice(pool, size=self.s, replace=False))
+            self._on_row[row] = []  # a recycled row keeps nothing of what it held
+        sample = self.rng.choice(pool, size=self.s, replace=False)
+        self.segments.add(row, sample)
+        self._on_row.setdefault(row, []).append((tag, sample))
+        return row
+
+    def _forget(self, items: np.ndarray, keys: None, method: str) -> None:
+        tag = np.packbits(items[0]).tobytes()
+        seg = self.segments
+        for row in self._copies[tag].pop():
+            held = self._on_row[row]
+            mine = [r for r, (t, _) in enumerate(held) if t == tag]
+            if not mine:
+                continue  # recycled since: the item's synapses are gone already
+            del held[mine[-1]]
+            cells = np.unique(np.concatenate([c for _, c in held])) if held else np.zeros(0, np.int64)
+            seg.cells[row] = seg.n_inputs
+            seg.cells[row, :cells.size] = cells
+            seg.size[row], seg.patterns[row] = cells.size, len(held)
+        if not self._copies[tag]:
+            del self._copies[tag]
+        seg.version += 1
 
     def _reset(self) -> None:
         self.segments.clear()
         self.rng = np.random.default_rng(self.seed)
+        self._on_row.clear()
+        self._copies.clear()
 
     def _close(self) -> None:
         self._reader = None
@@ -137,18 +180,20 @@ class DendriticNeuron(_OnSegments, RecognitionMemory):
 
     familiarity: ClassVar[str] = ("1 when a segment fires on the item, else the best segment's active synapses over "
                                   "theta: how close the neuron comes to firing")
+    forget_methods: ClassVar[tuple[str, ...]] = ("segments",)
 
     def __init__(self, n: int, s: int, theta: int, *, patterns_per_segment: int = 1,
                  max_segments: int | None = None, seed: int = 0, backend: str = "numba", device: str | None = None,
                  dtype: str | None = None) -> None:
         self._init_segments(n, s, theta, patterns_per_segment, max_segments, 1, seed, backend, device, dtype)
 
-    def _store(self, items: np.ndarray, keys: None) -> None:
-        for item in items:
-            on = np.flatnonzero(item)
-            if on.size < self.s:
-                ck.fail("item", f"{on.size} active cells", f">= s = {self.s} active cells to sample synapses from")
-            self._grow(0, on)
+    def _check_sampling(self, on: np.ndarray) -> None:
+        if on.size < self.s:
+            ck.fail("item", f"{on.size} active cells", f">= s = {self.s} active cells to sample synapses from")
+
+    def _pools(self, on: np.ndarray):
+        """(unit, cells to sample from) for each segment an item grows: the neuron's, from the item."""
+        return [(0, on)]
 
     def active_synapses(self, items: np.ndarray) -> np.ndarray:
         """The best segment's active synapses for each row of ``items`` ((k,) ints; 0 with no segment)."""
@@ -183,6 +228,7 @@ class DendriticMemory(_OnSegments, Memory):
 
     familiarity: ClassVar[str] = ("the fraction of the item's active units that the item itself makes fire: 1 for a "
                                   "stored item, about the segments' false-positive rate for a novel one")
+    forget_methods: ClassVar[tuple[str, ...]] = ("segments",)
 
     def __init__(self, n: int, s: int, theta: int, *, patterns_per_segment: int = 1,
                  max_segments: int | None = None, steps: int = 1, seed: int = 0, backend: str = "numba",
@@ -190,14 +236,13 @@ class DendriticMemory(_OnSegments, Memory):
         self.steps = ck.count("steps", steps)
         self._init_segments(n, s, theta, patterns_per_segment, max_segments, n, seed, backend, device, dtype)
 
-    def _store(self, items: np.ndarray, keys: None) -> None:
-        for item in items:
-            on = np.flatnonzero(item)
-            if on.size < self.s + 1:
-                ck.fail("item", f"{on.size} active units",
-                        f">= s + 1 = {self.s + 1} active units (each samples s others)")
-            for u in on:
-                self._grow(int(u), on[on != u])
+    def _check_sampling(self, on: np.ndarray) -> None:
+        if on.size < self.s + 1:
+            ck.fail("item", f"{on.size} active units", f">= s + 1 = {self.s + 1} active units (each samples s others)")
+
+    def _pools(self, on: np.ndarray):
+        """(unit, cells to sample from) for each segment an item grows: each active unit, from the others."""
+        return [(int(u), on[on != u]) for u in on]
 
     def predicted(self, patterns: np.ndarray) -> np.ndarray:
         """Units with a segment reaching theta, for each row of ``patterns`` ((k, n) bool)."""

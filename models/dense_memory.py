@@ -34,6 +34,11 @@ With ``degree=2, rectified=False`` at ``a = 0.5`` the dynamics is the classical 
 
 Measured capacities: docs/models/hopfield.md.
 
+Forgetting one item (:meth:`DenseAssociativeMemory.forget`, ``method="exact"``): its multiplicity
+drops by one, and a pattern stored no more leaves the list (the others keep their order). The
+memory then equals one that never stored that copy: the same patterns and multiplicities, so the
+same recalls and familiarities.
+
 Familiarity (:meth:`DenseAssociativeMemory.recognize`) is the effective overlap
 :math:`F^{-1}(-E)/(N(1 - m^2))` clipped to [0, 1]: :math:`(\sum_\mu n_\mu F(O_\mu))^{1/n}` (0 when
 the sum is not positive) or :math:`\operatorname{logsumexp}(\beta O + \ln n)/\beta`, over
@@ -95,6 +100,7 @@ class DenseAssociativeMemory(_Network):
 
     familiarity: ClassVar[str] = ("the effective overlap F^-1(-E) / (N (1 - m^2)): 1 for a stored item, the "
                                   "interaction-weighted overlap with the closest stored items for a novel one")
+    forget_methods: ClassVar[tuple[str, ...]] = ("exact",)
 
     def __init__(self, n_units: int, *, interaction: str = "polynomial", degree: int = 3, beta: float = 1.0,
                  rectified: bool = True, activity: float = 0.5, update: str = "async", max_sweeps: int = 100,
@@ -124,6 +130,16 @@ class DenseAssociativeMemory(_Network):
         if new:
             self._arrays.append(self._centred(np.array(new)))
         self.n_stored += items.shape[0]
+
+    def _forget(self, items: np.ndarray, keys: None, method: str) -> None:
+        key = np.packbits(items[0]).tobytes()
+        at = self._index[key]
+        self._counts[at] -= 1.0
+        if self._counts[at] == 0.0:
+            del self._counts[at]
+            self._arrays.remove(at)
+            self._index = {k: i - (i > at) for k, i in self._index.items() if k != key}
+        self.n_stored -= 1
 
     def _recall(self, cues: np.ndarray) -> np.ndarray:
         if not self._counts:

@@ -67,6 +67,23 @@ unit whose :math:`\Delta_i` is within rounding of 0 could differ (none in the te
 holds integers exactly only below :math:`2^{24}`: larger fields are rounded, so a unit within
 rounding of its threshold could flip (none in the tests; :data:`neurosim.memory.FLOAT32_TOLERANCE`).
 
+Forgetting one item (:meth:`Hopfield.forget`, ``method``):
+
+- ``"exact"`` (default) subtracts the item's own outer product,
+  :math:`W \leftarrow W - \frac1N (s^\mu - m)(s^\mu - m)^T` (diagonal kept at 0). The integer
+  weights make it exact: the network is then equal, weight for weight, to one that never stored
+  the item (stored and forgotten ``n`` times: to one that stored it ``n`` fewer times), and so are
+  its recalls and familiarities. It needs the item itself, which a brain does not keep.
+- ``"unlearning"``: Hebbian unlearning (Hopfield, Feinstein & Palmer 1983), aimed at one item.
+  The network settles from the item to the state it retrieves, :math:`s^*`, and weakens that
+  state: :math:`W \leftarrow W - \frac{\varepsilon}{N}(s^* - m)(s^* - m)^T`, repeated
+  ``unlearning_steps`` times (each from the item again; ``unlearning_rate`` :math:`\varepsilon`,
+  1 = one storage's worth). Below capacity the item is its own attractor and one step at
+  :math:`\varepsilon = 1` equals exact removal; near capacity the retrieved state is a
+  corrupted copy, so part of the item stays (a residue) and the spurious bits are unlearned
+  instead, at the expense of the items that share them. With :math:`\varepsilon \ne 1` the
+  weights leave the integers and ties at the threshold are no longer exact.
+
 Activity: the covariance rule is centred for the ``activity`` it is given. Stored items whose
 active fraction is far from it (more than half of ``min(a, 1 - a)`` plus 3 standard deviations
 of a random item's) raise one ``RuntimeWarning`` per memory: a network centred for 0.5 that is
@@ -193,9 +210,14 @@ class HopfieldParams:
     threshold: float | str = "auto"  # theta (in units of the field h), or "auto" = -m (1 - m^2)
     update: str = "async"            # "async" (random order per sweep) or "sync"
     max_sweeps: int = 100            # most sweeps per recall
+    unlearning_rate: float = 1.0     # forget(method="unlearning"): epsilon, in storages of one item
+    unlearning_steps: int = 1        # forget(method="unlearning"): settle-and-weaken rounds
 
     def __post_init__(self) -> None:
         _check_activity(self.activity)
+        if not 0.0 < ck.finite("unlearning_rate", self.unlearning_rate) <= 10.0:
+            ck.fail("unlearning_rate", self.unlearning_rate, "in (0, 10] (storages of one item)")
+        ck.count("unlearning_steps", self.unlearning_steps)
         if isinstance(self.threshold, str):
             if self.threshold != "auto":
                 ck.fail("threshold", self.threshold, "a finite number or 'auto'")
@@ -224,11 +246,14 @@ class Hopfield(_Network):
 
     familiarity: ClassVar[str] = ("the effective overlap sqrt(sum_mu n_mu cos^2(c_mu, c)) of the centred item with the "
                                   "stored ones (from the energy): 1 for a stored item, about sqrt(P/N) for a novel one")
+    forget_methods: ClassVar[tuple[str, ...]] = ("exact", "unlearning")
 
     def __init__(self, n_units: int, *, activity: float = 0.5, threshold: float | str = "auto",
-                 update: str = "async", max_sweeps: int = 100, seed: int = 0, backend: str = "numba",
-                 device: str | None = None, dtype: str | None = None) -> None:
-        self.params = HopfieldParams(activity=activity, threshold=threshold, update=update, max_sweeps=max_sweeps)
+                 update: str = "async", max_sweeps: int = 100, unlearning_rate: float = 1.0,
+                 unlearning_steps: int = 1, seed: int = 0, backend: str = "numba", device: str | None = None,
+                 dtype: str | None = None) -> None:
+        self.params = HopfieldParams(activity=activity, threshold=threshold, update=update, max_sweeps=max_sweeps,
+                                     unlearning_rate=unlearning_rate, unlearning_steps=unlearning_steps)
         self._init_network(n_units, activity, max_sweeps, seed, backend, device, dtype)
         self._reset()
 
@@ -249,6 +274,14 @@ class Hopfield(_Network):
         energy = self._arrays.quadratic(c)  # scale^4 sum_mu n_mu (c_mu . c)^2
         norm = np.einsum("ki,ki->k", c, c) * self.n_units * (1.0 - m * m) * self._scale**2
         return np.clip(np.sqrt(np.maximum(energy, 0.0) / norm), 0.0, 1.0)
+
+    def _forget(self, items: np.ndarray, keys: None, method: str) -> None:
+        if method == "exact":
+            self._arrays.add(self._centred(items), -1.0)
+        else:  # Hebbian unlearning of the state the item retrieves (module docstring)
+            for _ in range(self.params.unlearning_steps):
+                self._arrays.add(self._centred(self._recall(items)), -float(self.params.unlearning_rate))
+        self.n_stored -= 1
 
     def _reset(self) -> None:
         self._arrays = self._engine.HopfieldArrays(self.n_units, self.device, self.dtype)

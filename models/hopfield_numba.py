@@ -107,10 +107,10 @@ class HopfieldArrays:
         self.j = np.zeros((n_units, n_units))
         self.diag = np.zeros(n_units)
 
-    def add(self, c: np.ndarray) -> None:
-        """Add the outer products of the centred rows ``c`` (k, N)."""
-        self.j += c.T @ c
-        self.diag += np.einsum("ki,ki->i", c, c)
+    def add(self, c: np.ndarray, weight: float = 1.0) -> None:
+        """Add ``weight`` times the outer products of the centred rows ``c`` (k, N) (-1: remove them)."""
+        self.j += weight * (c.T @ c)
+        self.diag += weight * np.einsum("ki,ki->i", c, c)
         np.fill_diagonal(self.j, 0.0)
 
     def recall(self, s: np.ndarray, theta_n: float, orders: np.ndarray | None, max_sweeps: int
@@ -260,6 +260,11 @@ class DenseArrays:
 
     def append(self, c_new: np.ndarray) -> None:
         self.c = np.concatenate([self.c, c_new])
+        self._c_t = None
+
+    def remove(self, index: int) -> None:
+        """Drop pattern ``index``; the others keep their order."""
+        self.c = np.delete(self.c, index, axis=0)
         self._c_t = None
 
     def recall(self, s: np.ndarray, counts: np.ndarray, exponential: bool, degree: int, rectified: bool,

@@ -98,10 +98,10 @@ class HopfieldArrays(_OnDevice):
         self.j = torch.zeros((n_units, n_units), dtype=self.fdt, device=self.dev)
         self.diag = torch.zeros(n_units, dtype=self.fdt, device=self.dev)
 
-    def add(self, c: np.ndarray) -> None:
+    def add(self, c: np.ndarray, weight: float = 1.0) -> None:
         ct = self.tensor(c)
-        self.j += ct.T @ ct
-        self.diag += (ct * ct).sum(0)
+        self.j += weight * (ct.T @ ct)
+        self.diag += weight * (ct * ct).sum(0)
         self.j.fill_diagonal_(0.0)
 
     def recall(self, s: np.ndarray, theta_n: float, orders: np.ndarray | None, max_sweeps: int
@@ -151,6 +151,9 @@ class DenseArrays(_OnDevice):
 
     def append(self, c_new: np.ndarray) -> None:
         self.c = torch.cat([self.c, self.tensor(c_new)])
+
+    def remove(self, index: int) -> None:
+        self.c = torch.cat([self.c[:index], self.c[index + 1:]])
 
     def recall(self, s: np.ndarray, counts: np.ndarray, exponential: bool, degree: int, rectified: bool,
                beta: float, c_on: float, c_off: float, factors: np.ndarray, orders: np.ndarray | None,

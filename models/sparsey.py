@@ -320,15 +320,23 @@ class MAC:
 
 
 class SparseyMemory(Memory):
-    """One MAC under the memory contract: store = single-trial learning, recall = the input reconstructed
+    r"""One MAC under the memory contract: store = single-trial learning, recall = the input reconstructed
     from the recognition-mode code, recognize = G.
 
     ``recall`` of a cue picks each CM's max-V cell for the cue, then reads the U weights back
     (:meth:`MAC.reconstruct` with ``recall_threshold``). ``seed`` seeds the draws of learning.
+
+    ``forget(item)`` (``method="exact"``) removes the weights the item's code gained for it: the memory
+    keeps the code each stored copy got, and after forgetting one copy (the latest) the U weights are
+    those the remaining copies set, :math:`w_{ji} = \max_{\nu} x^\nu_j [i \in \text{code}^\nu]`, so a
+    weight that another item's code also uses stays (codes that share cells keep what they share).
+    Exact in the weights; not a memory that never stored the item: the codes of the items stored after
+    it were chosen with its weights in place (familiarity shaped their draws), and they stay as chosen.
     """
 
     familiarity: ClassVar[str] = ("G, the mean over CMs of the best cell's share of the item's active units that it "
                                   "learned from: 1 when one stored code learned them all, near 0 for a novel item")
+    forget_methods: ClassVar[tuple[str, ...]] = ("exact",)
 
     def __init__(self, n_inputs: int, q: int = 20, k: int = 20, seed: int = 0, params: CSAParams | None = None,
                  recall_threshold: float = 0.9, *, backend: str = "numba", device: str | None = None,
@@ -340,16 +348,43 @@ class SparseyMemory(Memory):
         self.mac = MAC(self.n_inputs, q, k, params=self.params, backend=self.backend, device=self.device,
                        dtype=self.dtype)
         self.rng = np.random.default_rng(self.seed)
+        self._learned: list[tuple[bytes, np.ndarray]] = []  # (item, its code) of each copy that learned (forget)
 
     def store_many(self, items: Any, keys: Any = None) -> Codes:
         """Store rows of ``items`` in order (one engine call); the codes they got."""
         self._open()
         x = as_patterns("items", items, self.n_units)
-        self._keys([None] * x.shape[0] if keys is None else list(keys), x.shape[0])
-        return self.mac.present(x, self.rng)
+        k = self._keys([None] * x.shape[0] if keys is None else list(keys), x.shape[0])
+        codes = self._present_learning(x)
+        self._count_stored(x, k, +1)
+        return codes
 
     def _store(self, items: np.ndarray, keys: None) -> None:
-        self.mac.present(items, self.rng)
+        self._present_learning(items)
+
+    def _present_learning(self, items: np.ndarray) -> Codes:
+        """Learn the rows and keep, for forget, the code of each row that set weights."""
+        frozen = self.mac.frozen
+        codes = self.mac.present(items, self.rng)
+        if not frozen:  # rows after the MAC froze within the batch learned nothing; their weights are set
+            for x, cells in zip(items, codes.cells, strict=True):  # already, so keeping them changes no forget
+                if (cells >= 0).all():
+                    self._learned.append((np.packbits(x).tobytes(), cells.copy()))
+        return codes
+
+    def _forget(self, items: np.ndarray, keys: None, method: str) -> None:
+        tag = np.packbits(items[0]).tobytes()
+        at = [r for r, (t, _) in enumerate(self._learned) if t == tag]
+        if not at:
+            return  # this copy set no weight (stored while the MAC was frozen or silent): nothing to remove
+        del self._learned[at[-1]]
+        u = np.zeros((self.n_inputs, self.mac.n_cells), dtype=np.uint8)
+        for t, cells in self._learned:
+            x = np.unpackbits(np.frombuffer(t, dtype=np.uint8), count=self.n_inputs).astype(bool)
+            u[np.ix_(x, cells)] = 1
+        snap = self.mac.snapshot()
+        snap["u"], snap["n_set"] = u, np.array([int(u.sum())], dtype=np.int64)
+        self.mac.restore(snap)
 
     @property
     def weights(self) -> np.ndarray:
@@ -370,6 +405,7 @@ class SparseyMemory(Memory):
     def _reset(self) -> None:
         self.mac.reset()
         self.rng = np.random.default_rng(self.seed)
+        self._learned.clear()
 
     def _close(self) -> None:
         self.mac.close()

@@ -22,8 +22,11 @@ module validates every input once, for every model, and states what all share:
 - **reads never change the memory**: after any number of ``recall`` and ``recognize``
   calls every later answer, and what every later ``store`` does, is exactly what it
   would have been without them;
-- **forget(item, key=None)** removes one item on purpose (declared here; each model's
-  mechanism comes with targeted forgetting);
+- **forget(item, key=None, method=None)** removes one stored item on purpose and, as far as
+  the model's mechanism allows, nothing else. ``forget_methods`` lists the model's mechanisms,
+  its default first (each model's docstring gives their equations and says what is exact);
+  forgetting an item that is not stored (never, or forgotten as often as stored) is a
+  ``ValueError``. A model without a mechanism yet raises ``NotImplementedError`` naming it;
 - **reset()** forgets everything: the memory then behaves exactly as a fresh instance
   built with the same arguments (the same seed gives the same later results);
 - **close()** releases what the memory holds (simulators, device memory); afterwards every
@@ -59,6 +62,7 @@ class RecognitionMemory(ABC):
     engines: ClassVar[tuple[str, ...]] = ("numba", "torch")  # the engines this model runs on
     stochastic: ClassVar[bool] = True   # False: no randomness, every seed gives the same results
     familiarity: ClassVar[str] = ""     # what recognize() measures, in one sentence
+    forget_methods: ClassVar[tuple[str, ...]] = ()  # how forget() can remove one item, the default first
     n_keys: int = 0                     # 0: content-addressed; > 0: keyed by integers in [0, n_keys)
 
     n_units: int
@@ -76,18 +80,23 @@ class RecognitionMemory(ABC):
         self.seed = ck.count("seed", seed, minimum=0)
         self.backend, self.device, self.dtype = choose_engine(type(self).__name__, self.engines, backend, device,
                                                               dtype)
+        self._stored: dict[tuple[int | None, bytes], int] = {}  # how often each (key, item) is stored (forget)
 
     # -- the contract -------------------------------------------------------------------------------
     def store(self, item: Any, key: Any = None) -> None:
         """Learn ``item`` (under ``key`` for a keyed memory)."""
         self._open()
-        self._store(as_patterns("item", item, self.n_units, single=True), self._keys([key]))
+        x, keys = as_patterns("item", item, self.n_units, single=True), self._keys([key])
+        self._store(x, keys)
+        self._count_stored(x, keys, +1)
 
     def store_many(self, items: Any, keys: Any = None) -> None:
         """Learn the rows of ``items`` (k, n_units) in order (keys: one per row for a keyed memory)."""
         self._open()
         x = as_patterns("items", items, self.n_units)
-        self._store(x, self._keys([None] * x.shape[0] if keys is None else list(keys), x.shape[0]))
+        k = self._keys([None] * x.shape[0] if keys is None else list(keys), x.shape[0])
+        self._store(x, k)
+        self._count_stored(x, k, +1)
 
     def recognize(self, item: Any) -> float:
         """Familiarity of ``item`` in [0, 1] (:attr:`familiarity` says what it measures)."""
@@ -99,16 +108,30 @@ class RecognitionMemory(ABC):
         self._open()
         return np.asarray(self._recognize(as_patterns("items", items, self.n_units)), dtype=np.float64)
 
-    def forget(self, item: Any, key: Any = None) -> None:
-        """Remove ``item`` (stored under ``key``) and nothing else. Declared by the contract; the
-        models' mechanisms come with targeted forgetting."""
+    def forget(self, item: Any, key: Any = None, *, method: str | None = None) -> None:
+        """Remove one stored copy of ``item`` (stored under ``key`` for a keyed memory) by ``method``, one of
+        :attr:`forget_methods` (default: the first), and, as far as that mechanism allows, nothing else."""
         self._open()
-        raise NotImplementedError(f"{type(self).__name__}.forget: targeted forgetting is not built yet")
+        name = type(self).__name__
+        if not self.forget_methods:
+            raise NotImplementedError(f"{name}.forget: this model has no targeted forgetting yet")
+        if method is None:
+            method = self.forget_methods[0]
+        elif not isinstance(method, str) or method not in self.forget_methods:
+            ck.fail("method", method, f"one of {list(self.forget_methods)} for {name}")
+        x, keys = as_patterns("item", item, self.n_units, single=True), self._keys([key])
+        if self._stored.get(self._tag(x[0], keys), 0) == 0:
+            where = "" if keys is None else f" under key {int(keys[0])}"
+            ck.fail("item (its active units)", np.flatnonzero(x[0]).tolist()[:8],
+                    f"an item stored in this {name}{where} (it was never stored, or is forgotten already)")
+        self._forget(x, keys, method)
+        self._count_stored(x, keys, -1)
 
     def reset(self) -> None:
         """Forget everything: afterwards the memory behaves exactly as a fresh instance."""
         self._open()
         self._reset()
+        self._stored.clear()
 
     def close(self) -> None:
         """Release what the memory holds; afterwards every method raises (closing twice is allowed)."""
@@ -143,6 +166,25 @@ class RecognitionMemory(ABC):
 
     def _close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (simulators, device tensors)."""
+
+    def _forget(self, items: np.ndarray, keys: np.ndarray | None, method: str) -> None:
+        """Remove one stored copy of the bool row ``items`` (1, n_units) by ``method`` (checked: one of
+        :attr:`forget_methods`, and stored)."""
+        raise NotImplementedError(f"{type(self).__name__} lists forget_methods but does not implement _forget")
+
+    # -- what is stored (for forget's check) ---------------------------------------------------------
+    @staticmethod
+    def _tag(x: np.ndarray, keys: np.ndarray | None) -> tuple[int | None, bytes]:
+        return (None if keys is None else int(keys[0]), np.packbits(x).tobytes())
+
+    def _count_stored(self, items: np.ndarray, keys: np.ndarray | None, step: int) -> None:
+        for r, x in enumerate(items):
+            tag = self._tag(x, None if keys is None else keys[r:r + 1])
+            n = self._stored.get(tag, 0) + step
+            if n:
+                self._stored[tag] = n
+            else:
+                self._stored.pop(tag, None)
 
     # -- checks ---------------------------------------------------------------------------------------
     def _open(self) -> None:
