@@ -58,6 +58,9 @@ REGISTRY: dict[str, Experiment] = {
                    "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
         Experiment("forgetting", "every memory model through recognition, recall, retention, rehearsal and capacity "
                    "protocols (--full, --scheduler, --workers)", "neurosim.experiments.forgetting", engines=MEMORIES),
+        Experiment("unlearning", "targeted forgetting: every memory that can forget, by each of its methods, against "
+                   "interference: efficacy, damage vs overlap, savings, membership-inference AUC (--full)",
+                   "neurosim.experiments.unlearning", engines=MEMORIES),
         Experiment("dendrites-theory", "active dendrites (Ahmad & Hawkins 2016): Monte-Carlo vs exact error formulas, "
                    "optimal NMDA threshold sweep", "neurosim.experiments.dendrites_theory", engines=("numba",)),
         Experiment("dendrites-neuron", "a dendritic neuron as a recognition memory: errors vs stored patterns, theta, "
@@ -120,6 +123,11 @@ def options(name: str) -> set[str]:
     e = get(name)
     fn = getattr(importlib.import_module(e.module), e.function)
     return set(inspect.signature(fn).parameters) & {"full", "scheduler", "workers"}
+
+
+def taking(option: str) -> list[str]:
+    """The experiments whose function takes ``option`` (``full``, ``scheduler`` or ``workers``)."""
+    return [name for name in REGISTRY if option in options(name)]
 
 
 def run(name: str, **kwargs) -> Outcome:

@@ -89,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     unsupported = sorted(set(extra) - experiments.options(args.name))
     if unsupported:
         print(f"error: {', '.join('--' + k for k in unsupported)} is not allowed for {args.name}: "
-              "only for experiments that take it (forgetting)", file=sys.stderr)
+              f"only for experiments that take it ({', '.join(experiments.taking(unsupported[0]))})", file=sys.stderr)
         return 2
     try:
         outcome = experiments.run(args.name, seed=args.seed, out=out, resume=args.resume, progress=not args.quiet,
@@ -266,8 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="replace an existing output file")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--full", action="store_true", help="the full sweep instead of the quick default "
-                   "(forgetting, dendrites-continual, elm-tasks)")
-    r.add_argument("--scheduler", help="run the tasks on a Dask cluster: its scheduler address (forgetting)")
+                   "(forgetting, unlearning, dendrites-continual, elm-tasks)")
+    r.add_argument("--scheduler", help="run the tasks on a Dask cluster: its scheduler address (forgetting, "
+                   "unlearning)")
     r.add_argument("--workers", type=int, help="local worker processes (default: the cores available)")
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("bench", help="side-by-side speed of the engines")
