@@ -32,11 +32,13 @@ Per repetition (fresh items, fresh model, seed + rep):
      damage (before - after) against the neighbour's overlap with its target;
    - **membership inference**: the AUC of familiarity, forgotten targets against controls (0.5:
      no trace left; 1: the forgotten items still stand out);
-   - **savings** (relearning; Ebbinghaus): each forgotten target, then each control, stored again
-     and again until its recall is back to 0.9 of what the target's was before forgetting (the
-     control: of its paired target's; a stored neighbour can keep any item's recall below 1), or
-     ``max_exposures`` presentations (``max_exposures + 1`` when it never gets there); fewer
-     exposures for the forgotten targets than for the controls means a hidden trace helps them.
+   - **savings** (relearning; Ebbinghaus): each forgotten target and each control, on its own copy
+     of the memory as forgetting left it (a fresh model, same seed, given the same stores and
+     forgets: the models are deterministic given their seed), stored again and again until its recall is back to 0.9
+     of what the target's was before forgetting (the control: of its paired target's; a stored
+     neighbour can keep any item's recall below 1), or ``max_exposures`` presentations
+     (``max_exposures + 1`` when it never gets there); fewer exposures for the forgotten targets
+     than for the controls means a hidden trace helps them back.
 
 Tasks (model, method, condition) are independent and run on local worker processes or a Dask
 cluster (:func:`neurosim.parallel.run_tasks`); each finished task is written at once, so a killed
@@ -47,6 +49,7 @@ run resumes with ``resume=True``. One HDF5 trial group per task (attrs ``model``
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -101,10 +104,14 @@ def run_task(task: Task) -> dict[str, np.ndarray]:
     """All repetitions of one task: arrays (rep, ...) keyed by measure."""
     reps = []
     for rep in range(task.n_reps):
-        with registry.create(task.model, n_units=task.n_units, sparsity=task.sparsity, backend=task.backend,
-                             device=task.device, seed=task.seed + rep) as memory:
+        with _model(task, rep) as memory:
             reps.append(_one(memory, task, rep))
     return {k: np.stack([r[k] for r in reps]) for k in reps[0]}
+
+
+def _model(task: Task, rep: int) -> Memory:
+    return registry.create(task.model, n_units=task.n_units, sparsity=task.sparsity, backend=task.backend,
+                           device=task.device, seed=task.seed + rep)
 
 
 def _recall(memory: Memory, cues: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -131,8 +138,14 @@ def _one(memory: Memory, task: Task, rep: int) -> dict[str, np.ndarray]:
     c_targets, c_controls, c_filler = cue(targets), cue(controls), cue(filler)
     c_neigh = np.array([cue(x) for x in neighbours])
     stored = np.vstack([targets, *neighbours, *control_neighbours[1 if group else 0:], filler])
+    history: list[tuple[str, np.ndarray]] = []  # every store and forget, to rebuild the state (savings)
+
+    def do(what: str, x: np.ndarray) -> None:
+        memory.store(x) if what == "store" else memory.forget(x, method=task.method)
+        history.append((what, x))
+
     for i in order_rng.permutation(len(stored)):
-        memory.store(stored[i])
+        do("store", stored[i])
 
     def neighbours_recall() -> np.ndarray:
         return np.array([_recall(memory, c, x) for c, x in zip(c_neigh, neighbours, strict=True)])
@@ -142,34 +155,42 @@ def _one(memory: Memory, task: Task, rep: int) -> dict[str, np.ndarray]:
            "recall_neighbours_before": neighbours_recall(), "recall_filler_before": _recall(memory, c_filler, filler)}
     if task.condition == "interference":
         for x in interference:
-            memory.store(x)
+            do("store", x)
     else:
         for t in range(n_t):
-            memory.forget(targets[t], method=task.method)
+            do("forget", targets[t])
             if group:
-                memory.forget(neighbours[0, t], method=task.method)
+                do("forget", neighbours[0, t])
     after = neighbours_recall()
     if group:
         after[0] = np.nan  # forgotten themselves
     out |= {"fam_forgotten": memory.recognize_many(targets), "recall_forgotten": _recall(memory, c_targets, targets),
             "fam_control": memory.recognize_many(controls), "recall_control": _recall(memory, c_controls, controls),
             "recall_neighbours_after": after, "recall_filler_after": _recall(memory, c_filler, filler)}
+    def rebuilt() -> Memory:
+        m = _model(task, rep)
+        for what, x in history:
+            m.store(x) if what == "store" else m.forget(x, method=task.method)
+        return m
+
     level = CRITERION * out["recall_targets_before"]
-    out["exposures_forgotten"] = _relearn(memory, targets, c_targets, level, task.max_exposures)
-    out["exposures_control"] = _relearn(memory, controls, c_controls, level, task.max_exposures)
+    out["exposures_forgotten"] = _relearn(rebuilt, targets, c_targets, level, task.max_exposures)
+    out["exposures_control"] = _relearn(rebuilt, controls, c_controls, level, task.max_exposures)
     return out
 
 
-def _relearn(memory: Memory, items: np.ndarray, cues: np.ndarray, levels: np.ndarray, max_exposures: int
-             ) -> np.ndarray:
-    """Presentations each item needs until its recall reaches its level (max_exposures + 1: never)."""
+def _relearn(rebuilt: Callable[[], Memory], items: np.ndarray, cues: np.ndarray, levels: np.ndarray,
+             max_exposures: int) -> np.ndarray:
+    """Presentations each item needs until its recall reaches its level (max_exposures + 1: never), each on its
+    own rebuilt memory (so that relearning one item does not load the memory for the next)."""
     out = np.full(len(items), max_exposures + 1.0)
     for r, (x, c) in enumerate(zip(items, cues, strict=True)):
-        for k in range(1, max_exposures + 1):
-            memory.store(x)
-            if jaccard(memory.recall(c)[None], x[None])[0] >= levels[r]:
-                out[r] = k
-                break
+        with rebuilt() as probe:
+            for k in range(1, max_exposures + 1):
+                probe.store(x)
+                if jaccard(probe.recall(c)[None], x[None])[0] >= levels[r]:
+                    out[r] = k
+                    break
     return out
 
 

@@ -80,6 +80,25 @@ def test_the_same_seed_gives_the_same_results_and_a_killed_run_resumes_to_them(t
             np.testing.assert_array_equal(dw[key][k], dc[key][k], err_msg=f"{key} {k}")
 
 
+@pytest.mark.parametrize("condition", ["single", "group", "interference"])
+def test_savings_relearn_on_a_rebuilt_memory_equal_to_the_one_forgetting_left(condition, monkeypatch) -> None:
+    task = unlearning.tasks(models=("hopfield",), seed=2, n_reps=1, n_units=200, sparsity=0.1, n_targets=2,
+                            n_filler=3, n_interference=5, max_exposures=1, backend="numba")
+    task = next(t for t in task if t.condition == condition and t.method in ("exact", "-"))
+    seen = []
+
+    def capture(rebuilt, items, cues, levels, max_exposures):
+        with rebuilt() as copy:
+            seen.append(copy.weights)
+        return np.zeros(len(items))
+
+    monkeypatch.setattr(unlearning, "_relearn", capture)
+    with unlearning._model(task, 0) as memory:
+        unlearning._one(memory, task, 0)
+        np.testing.assert_array_equal(seen[0], memory.weights)
+    assert len(seen) == 2
+
+
 def test_worker_processes_give_the_same_results(tmp_path) -> None:
     unlearning.run(out=tmp_path / "one.h5", models=("dendrites",), **TINY)
     unlearning.run(out=tmp_path / "two.h5", models=("dendrites",), **{**TINY, "workers": 2})
