@@ -72,8 +72,8 @@ def efficacy(res: Results, tasks: list[Task], path: Path) -> Path:
         ax.set_xticks(x, [f"{_label(t)}\n{t.condition}" for t in shown], rotation=60, ha="right", fontsize=7)
         ax.set_ylabel(what)
         ax.set_ylim(0, 1.05)
-    axes[0].legend(fontsize=8)
-    axes[0].set_title("efficacy: is the forgotten item back to never-seen?")
+    axes[0].legend(fontsize=8, loc="lower left", framealpha=0.9)
+    axes[0].set_title("efficacy: is a forgotten item as familiar as one never stored?")
     axes[1].set_title("recall of the forgotten items")
     return save(fig, path)
 
