@@ -301,9 +301,11 @@ COMPARE_LUT = np.array([OFF, ON, (70, 120, 255), (240, 70, 70)], dtype=np.uint8)
 
 class MemoryPanel(QtWidgets.QWidget):
     """Cue, recalled pattern and stored item as bit grids. Clicking cue bits edits the cue;
-    *Recall* asks the session to recall from it (``recall_requested``)."""
+    *Recall* asks the session to recall from it (``recall_requested``); *Forget this item* asks it
+    to forget the stored item shown (``forget_requested``, its index)."""
 
     recall_requested = Signal(object)
+    forget_requested = Signal(int)
 
     def __init__(self, n_units: int) -> None:
         super().__init__()
@@ -335,7 +337,11 @@ class MemoryPanel(QtWidgets.QWidget):
         self.half_button.clicked.connect(self.half_of_last)
         self.clear_button = QtWidgets.QPushButton("Clear cue")
         self.clear_button.clicked.connect(self.clear)
-        for b in (self.recall_button, self.half_button, self.clear_button):
+        self.forget_button = QtWidgets.QPushButton("Forget this item")
+        self.forget_button.setToolTip("forget the stored item shown, on purpose (memory.forget); the forgetting "
+                                      "curve then marks its probes apart")
+        self.forget_button.clicked.connect(self.request_forget)
+        for b in (self.recall_button, self.half_button, self.clear_button, self.forget_button):
             b.setEnabled(n_units > 0)
             buttons.addWidget(b)
         layout.addLayout(buttons)
@@ -373,6 +379,13 @@ class MemoryPanel(QtWidgets.QWidget):
         else:
             self.label.setText("click some cue bits first")
 
+    def request_forget(self) -> None:
+        if self.view is None or self.view.index is None:
+            self.label.setText("no stored item shown to forget")
+            return
+        self.label.setText(f"forgetting item {self.view.index} ...")
+        self.forget_requested.emit(int(self.view.index))
+
     def set(self, view: MemoryView) -> None:
         self.view = view
         if view.target is not None:
@@ -398,7 +411,9 @@ class MemoryPanel(QtWidgets.QWidget):
 class ForgettingPanel(pg.PlotWidget):
     """Recall and recognition against interference (items stored after the probed one): the
     latest ``MAX_DOTS`` probes as dots, the mean of every probe at each interference as a line,
-    growing as the run proceeds (running sums: a long run redraws as fast as a short one)."""
+    growing as the run proceeds (running sums: a long run redraws as fast as a short one). Probes
+    of items forgotten on purpose are marked apart (grey crosses: recall, grey squares:
+    familiarity) and kept out of the lines, which stay the curve of forgetting by interference."""
 
     def __init__(self, *, enabled: bool = True) -> None:
         super().__init__(title="forgetting curve" if enabled else "forgetting curve: none here")
@@ -415,10 +430,19 @@ class ForgettingPanel(pg.PlotWidget):
                                      symbolBrush=(240, 120, 60), name="recall (Jaccard, half cue)")
         self.recog_line = self.plot(pen=pg.mkPen((90, 180, 250), width=2), symbol="s", symbolSize=6,
                                     symbolBrush=(90, 180, 250), name="recognition (familiarity)")
+        self.forgotten: deque[CurvePoint] = deque(maxlen=MAX_DOTS)  # probes of items forgotten on purpose
+        self.forgotten_recall = pg.ScatterPlotItem(size=9, symbol="x", pen=pg.mkPen((200, 200, 200), width=2),
+                                                   name="forgotten items: recall")
+        self.forgotten_recog = pg.ScatterPlotItem(size=7, symbol="s", pen=pg.mkPen((200, 200, 200)), brush=None,
+                                                  name="forgotten items: familiarity")
+        for item in (self.forgotten_recall, self.forgotten_recog):
+            self.addItem(item)
+            self.plotItem.legend.addItem(item, item.name())
         self.dirty = False
 
     def reset(self) -> None:
         self.points.clear()
+        self.forgotten.clear()
         self.sums = {}
         self.dirty = True
 
@@ -428,6 +452,10 @@ class ForgettingPanel(pg.PlotWidget):
 
     def add(self, points: tuple[CurvePoint, ...]) -> None:
         for p in points:
+            if p.forgotten:
+                self.forgotten.append(p)
+                self.dirty = True
+                continue
             self.points.append(p)
             s = self.sums.setdefault(p.interference, [0, 0.0, 0.0])
             s[0] += 1
@@ -444,6 +472,9 @@ class ForgettingPanel(pg.PlotWidget):
     def set_curve(self, x: np.ndarray, recognition: np.ndarray, recall: np.ndarray) -> None:
         """Show given mean curves (replay): no dots."""
         self.points.clear()
+        self.forgotten.clear()
+        self.forgotten_recall.setData([], [])
+        self.forgotten_recog.setData([], [])
         self.sums = {}
         self.recall_dots.setData([], [])
         self.recall_line.setData(x, recall)
@@ -461,6 +492,9 @@ class ForgettingPanel(pg.PlotWidget):
         x, recog, recall = self.curve()
         self.recall_line.setData(x, recall)
         self.recog_line.setData(x, recog)
+        f = np.array([(p.interference, p.recall, p.recognition) for p in self.forgotten]).reshape(-1, 3)
+        self.forgotten_recall.setData(f[:, 0], f[:, 1])
+        self.forgotten_recog.setData(f[:, 0], f[:, 2])
         self.dirty = False
         return True
 

@@ -61,6 +61,7 @@ class MemoryView:
     recalled: np.ndarray
     target: np.ndarray | None
     label: str
+    index: int | None = None  # which stored item ``target`` is (the one *Forget* forgets)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class CurvePoint:
     interference: int
     recognition: float  # familiarity in [0, 1]
     recall: float       # Jaccard of the pattern recalled from half the item with the item
+    forgotten: bool = False  # the probed item was forgotten on purpose (forget), not by interference
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +150,9 @@ class Session:
 
     def recall(self, cue: np.ndarray) -> MemoryView:
         raise TypeError(f"the {self.name} session has no memory to recall from")
+
+    def forget(self, index: int) -> MemoryView:
+        raise TypeError(f"the {self.name} session has no memory to forget from")
 
     def stop(self) -> None:
         """Ask a running operation to stop (any thread); it raises :class:`Stopped` in the runner."""
@@ -264,6 +269,7 @@ class MemorySession(Session):
         self.active = int(active)
         self.rng = np.random.default_rng(ck.count("seed", seed, minimum=0))
         self.items: list[np.ndarray] = []
+        self.forgotten: set[int] = set()  # items forgotten on purpose (forget)
         self._probe = 0
 
     def _key(self, i: int) -> int | None:
@@ -297,11 +303,12 @@ class MemorySession(Session):
             recalled = np.asarray(self.memory.recall(cue), dtype=bool)
             self._shown("recalled", recalled)
             point = CurvePoint(age, float(self.memory.recognize(self.items[j])),
-                               float(jaccard(recalled, self.items[j])))
+                               float(jaccard(recalled, self.items[j])), j in self.forgotten)
             points.append(point)
+            gone = " (forgotten)" if point.forgotten else ""
             view = MemoryView(cue, recalled, self.items[j],
-                              f"item {j} probed {age} items later: recall {point.recall:.2f}, "
-                              f"familiarity {point.recognition:.2f}")
+                              f"item {j}{gone} probed {age} items later: recall {point.recall:.2f}, "
+                              f"familiarity {point.recognition:.2f}", j)
             words.append(f"probed item {j} ({age} later): recall {point.recall:.2f}, "
                          f"familiarity {point.recognition:.2f}")
         message = "; ".join(words)
@@ -318,10 +325,33 @@ class MemorySession(Session):
         if self.items:
             scores = jaccard(np.array(self.items), recalled)
             j = int(np.argmax(scores))
-            view = MemoryView(cue, recalled, self.items[j], f"recalled: closest to item {j} (Jaccard {scores[j]:.2f})")
+            view = MemoryView(cue, recalled, self.items[j], f"recalled: closest to item {j} (Jaccard {scores[j]:.2f})",
+                              j)
         else:
             view = MemoryView(cue, recalled, None, "recalled (nothing stored yet)")
         self.emit(Frame(t=self.now(), memory=view, weights=self.matrices(), message=view.label))
+        return view
+
+    def forget(self, index: int) -> MemoryView:
+        """Forget stored item ``index`` on purpose (the memory contract's ``forget``, the model's default
+        method), then probe it as a step probes: the curve marks it, and every later probe of it, as forgotten."""
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.items):
+            ck.fail("index", index, f"a stored item, in [0, {len(self.items) - 1}]")
+        if index in self.forgotten:
+            ck.fail("index", index, "an item not forgotten already")
+        self._new_operation()
+        item = self.items[index]
+        self.memory.forget(item, key=self._key(index))
+        self.forgotten.add(int(index))
+        cue = partial_cue(self.rng, item, 0.5)
+        self._shown("cue", cue)
+        recalled = np.asarray(self.memory.recall(cue), dtype=bool)
+        self._shown("recalled", recalled)
+        point = CurvePoint(len(self.items) - 1 - index, float(self.memory.recognize(item)),
+                           float(jaccard(recalled, item)), True)
+        view = MemoryView(cue, recalled, item, f"forgot item {index}: now recall {point.recall:.2f}, familiarity "
+                                               f"{point.recognition:.2f}", int(index))
+        self.emit(Frame(t=self.now(), memory=view, curve=(point,), weights=self.matrices(), message=view.label))
         return view
 
     def now(self) -> float:

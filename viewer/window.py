@@ -74,11 +74,11 @@ class Worker(QtCore.QObject):
                     if self.session.finished:
                         self.playing = False
                         self.ended.emit()
-                elif cmd == "recall":
+                elif cmd in ("recall", "forget"):
                     try:
-                        self.message.emit(self.session.recall(arg).label)
-                    except (TypeError, ValueError) as exc:  # a session that cannot recall that: say so, go on
-                        self.message.emit(f"cannot recall: {exc}")
+                        self.message.emit(getattr(self.session, cmd)(arg).label)
+                    except (TypeError, ValueError, NotImplementedError) as exc:  # cannot do that here: say so, go on
+                        self.message.emit(f"cannot {cmd}: {exc}")
         except sessions.Stopped:
             pass
         except Exception as exc:  # shown in the status bar; the window stays usable
@@ -168,6 +168,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.worker is not None:
             self.worker.commands.put(("recall", np.asarray(cue, dtype=bool)))
 
+    def forget(self, index: int) -> None:
+        if self.worker is not None:
+            self.worker.commands.put(("forget", int(index)))
+
     # -- sessions --------------------------------------------------------------------------------
     def start(self, name: str, backend: str, *, play: bool = True, strict: bool = False) -> None:
         """Stop the current session and start ``name`` on ``backend``. A session that cannot start
@@ -194,6 +198,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                                 bin=session.bin, window=session.window, time_unit=session.time_unit,
                                 weight_axes=weight_axes, curve=session.has_curve)
         self.panels.memory.recall_requested.connect(self.recall)
+        self.panels.memory.forget_requested.connect(self.forget)
         self.setCentralWidget(self.panels)
         self.setWindowTitle(f"neurosim: {session.title}")
         self.worker = Worker(session)

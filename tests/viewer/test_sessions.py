@@ -89,6 +89,37 @@ def test_memory_session_probes_older_items_at_the_scheduled_interference() -> No
     np.testing.assert_array_equal(frames[-1].weights["W (normalised)"], s.memory.weights)
 
 
+def test_forgetting_an_item_on_purpose_marks_its_probes_and_leaves_the_others() -> None:
+    s, frames = _collect("hopfield")
+    for _ in range(6):
+        s.step()
+    view = s.forget(2)
+    assert view.index == 2 and view.label.startswith("forgot item 2: now recall")
+    assert frames[-1].curve == (sessions.CurvePoint(3, frames[-1].curve[0].recognition, frames[-1].curve[0].recall,
+                                                    True),)
+    assert s.memory.n_stored == 5 and s.forgotten == {2}
+    with pytest.raises(ValueError, match=r"index = 2 is not allowed: an item not forgotten already"):
+        s.forget(2)
+    with pytest.raises(ValueError, match=r"index = 6 is not allowed: a stored item, in \[0, 5\]"):
+        s.forget(6)
+    for _ in range(40):
+        s.step()
+    after = frames[frames.index(next(f for f in frames if f.message.startswith("forgot item 2"))):]
+    probed = [(p.forgotten, what) for f in after
+              for p, what in zip(f.curve, [w for w in f.message.split("; ") if w.startswith(("probed", "forgot"))],
+                                 strict=True)]
+    assert sum(flag for flag, _ in probed) >= 2  # the forget's own probe, and scheduled probes of item 2 later
+    for flag, what in probed:  # flagged exactly when item 2 is the one probed
+        assert flag == what.startswith(("probed item 2 (", "forgot item 2")), what
+    with pytest.raises(TypeError, match="no memory to forget"):
+        sessions.create("core", n=100).forget(0)
+    ca3, _ = _collect("ca3")
+    ca3.step()
+    with pytest.raises(NotImplementedError, match="CA3Memory.forget: this model has no targeted forgetting yet"):
+        ca3.forget(0)  # the window says "cannot forget: ..." and goes on
+    ca3.close()
+
+
 def test_recall_names_the_closest_stored_item() -> None:
     s, _ = _collect("sparsey")
     for _ in range(3):

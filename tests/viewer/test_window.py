@@ -107,6 +107,26 @@ def test_clicking_cue_bits_recalls_the_stored_item(live, qtbot) -> None:
     np.testing.assert_array_equal(shown, np.where(item, 1, 0))  # drawn: all correct, nothing missed
 
 
+def test_forget_this_item_forgets_the_item_shown_and_the_curve_marks_it(live, qtbot) -> None:
+    w = live("hopfield", play=False)
+    w.session.speed = None
+    for k in range(6):
+        w.step_action.trigger()
+        qtbot.waitUntil(lambda k=k: w.worker.operations == k + 1, timeout=TIMEOUT_MS)
+    memory, curve = w.panels.memory, w.panels.forgetting
+    qtbot.waitUntil(lambda: memory.view is not None and memory.view.index is not None, timeout=TIMEOUT_MS)
+    shown = memory.view.index
+    qtbot.mouseClick(memory.forget_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: shown in w.session.forgotten and len(curve.forgotten) == 1, timeout=TIMEOUT_MS)
+    assert w.session.memory.n_stored == 5
+    qtbot.waitUntil(lambda: memory.view.label.startswith(f"forgot item {shown}"), timeout=TIMEOUT_MS)
+    n_lines = curve.n_points
+    qtbot.waitUntil(lambda: not curve.dirty, timeout=TIMEOUT_MS)
+    assert curve.forgotten_recall.data.size == 1 and curve.n_points == n_lines  # apart from the lines
+    qtbot.mouseClick(memory.forget_button, QtCore.Qt.MouseButton.LeftButton)  # the same item again: refused
+    qtbot.waitUntil(lambda: "cannot forget: index" in w.status.currentMessage(), timeout=TIMEOUT_MS)
+
+
 def test_switching_model_and_backend_restarts_the_session(live, qtbot) -> None:
     w = live("ca3", play=True, speed=None)
     qtbot.waitUntil(lambda: w.frames_received > 10, timeout=TIMEOUT_MS)
