@@ -1,7 +1,8 @@
 """Targeted forgetting: forget one memory, keep the rest, and measure what is left behind.
 
-Every registered memory that can forget (``forget_methods`` of its class, :mod:`neurosim.memory`)
-takes part, once per forgetting method, built by :func:`neurosim.models.create` with its defaults.
+Every registered content-addressed memory that can forget (``forget_methods`` of its class,
+:mod:`neurosim.memory`) takes part, once per forgetting method, built by
+:func:`neurosim.models.create` with its defaults.
 The harness calls only the memory contract (``store``, ``recall``, ``recognize``, ``forget``).
 
 Items are random binary patterns of ``n_units`` with ``round(sparsity n_units)`` = ``a`` units on.
@@ -76,8 +77,10 @@ def forget_methods(model: str) -> tuple[str, ...]:
 
 
 def forgetting_models() -> tuple[str, ...]:
-    """The registered memories that can forget one item."""
-    return tuple(m for m in registry.names() if forget_methods(m))
+    """The registered content-addressed memories that can forget one item. The keyed CA3 memory forgets
+    under a key, and this protocol stores more items than it has keys: its forgetting is tested on its own
+    (tests/models/test_forget.py)."""
+    return tuple(m for m in registry.names() if forget_methods(m) and not registry.entry(m).keys)
 
 
 @dataclass(frozen=True)

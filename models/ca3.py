@@ -32,6 +32,13 @@ Operations (1 ms steps; t0 = the operation's first tick):
 - recall by content: one spike on each query bit at t0; the output shows the query at
   t0+5 and, at t0+6 (decoded), every cue whose stored content shares at least one
   active bit with the query.
+- forget(cue, bits) (past the paper; :meth:`CA3Memory.forget`, ``method="reverse"``): the
+  learn's spikes with the order reversed, the cue one tick before its content, learning
+  on. Every pairing of the stored links then has Delta = 0, the pairing that forgets. Under
+  ``COINCIDENCE_RULE`` it removes the cue's links both ways and leaves the others, those of
+  a shared bit included (tests/models/test_forget.py). Under the paper's rule it removes
+  content -> cue (recall by content no longer finds the cue) but leaves cue -> content at
+  4.66 nA of 6 (recall by cue still finds the content): the rule cannot forget in one step.
 
 Outputs are decoded from the output layer's spikes, never from the weights.
 
@@ -87,7 +94,7 @@ MIN_OP_MS = RESULT_MS + 1
 READS = ("copy", "live")  # where reads run: a frozen copy of the circuit, or the live circuit
 LEARNED = ("learned_cue_to_content", "learned_content_to_cue")
 
-Kind = Literal["learn", "recall_cue", "recall_content"]
+Kind = Literal["learn", "recall_cue", "recall_content", "forget"]
 
 
 def cell(cm_nF: float = 0.27, tau_m_ms: float = 3.0, v_thresh_mV: float = -57.0) -> LIFParams:
@@ -159,7 +166,8 @@ def build_network(n_cues: int, n_bits: int, learning_rule: STDP = LEARNING_RULE)
 
 @dataclass(frozen=True)
 class Operation:
-    """One memory operation: ``learn`` (cue + bits), ``recall_cue`` (cue), ``recall_content`` (bits)."""
+    """One memory operation: ``learn`` (cue + bits), ``recall_cue`` (cue), ``recall_content`` (bits),
+    ``forget`` (cue + bits: the learn reversed in time, see the module docstring)."""
 
     kind: Kind
     cue: int | None = None
@@ -170,17 +178,20 @@ class Operation:
             return f"learn cue {self.cue} = {list(self.bits)}"
         if self.kind == "recall_cue":
             return f"recall cue {self.cue}"
+        if self.kind == "forget":
+            return f"forget cue {self.cue} = {list(self.bits)}"
         return f"recall content {list(self.bits)}"
 
 
 def operation_spikes(t: float, op: Operation) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """The input spikes an operation starting at ``t`` ms sends: ``(source, times_ms, ids)``
     (one definition, used by the memory and by the exporters)."""
-    if op.kind == "learn":
+    if op.kind in ("learn", "forget"):
         ticks = t + np.arange(HOLD_MS, dtype=np.float64)
         bits = np.asarray(op.bits, dtype=np.int64)
+        later = ticks + (op.kind == "forget")  # forget: the content one tick after the cue
         return [("in_cue", ticks, np.full(HOLD_MS, op.cue, dtype=np.int64)),
-                ("in_content", np.repeat(ticks, bits.size), np.tile(bits, HOLD_MS))]
+                ("in_content", np.repeat(later, bits.size), np.tile(bits, HOLD_MS))]
     if op.kind == "recall_cue":
         return [("in_cue", np.array([float(t)]), np.array([op.cue], dtype=np.int64))]
     return [("in_content", np.full(len(op.bits), float(t)), np.asarray(op.bits, dtype=np.int64))]
@@ -208,6 +219,7 @@ class CA3Memory(Memory):
     stochastic: ClassVar[bool] = False
     familiarity: ClassVar[str] = ("the best Jaccard similarity between the item and the content recalled from each "
                                   "cue that the item's bits retrieve (all decoded from spikes)")
+    forget_methods: ClassVar[tuple[str, ...]] = ("reverse",)  # the learn reversed in time (module docstring)
 
     def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0, *,
                  plastic_recall: bool = False, reads: str = "copy", op_ms: float = DEFAULT_OP_MS,
@@ -282,7 +294,7 @@ class CA3Memory(Memory):
                 sim.learning = False
                 sim.run(times[0] - sim.t_ms)
             for (t, op), stop in zip(schedule, bounds, strict=True):
-                sim.learning = op.kind == "learn"
+                sim.learning = op.kind in ("learn", "forget")
                 sim.run(stop - t)
             sim.learning = False
         t_out, i_out = sim.spikes("output", since_ms=start)
@@ -304,6 +316,11 @@ class CA3Memory(Memory):
             if not bits.size:
                 ck.fail("item", "no active unit", "at least one active unit (empty content cannot be stored)")
             self.learn(int(key), bits.tolist())
+
+    def _forget(self, items: np.ndarray, keys: np.ndarray, method: str) -> None:
+        """The forget operation (module docstring) on the key and the item's bits."""
+        op = Operation("forget", int(keys[0]), tuple(np.flatnonzero(items[0]).tolist()))
+        self.run_schedule([(self.t_ms, op)], until_ms=self.t_ms + self.op_ms)
 
     def _recall_keys(self, keys: np.ndarray) -> np.ndarray:
         """Each key's content (the paper's recall by cue)."""
@@ -387,8 +404,8 @@ class CA3Memory(Memory):
 
     # -- validation -----------------------------------------------------------------------------
     def _check_operation(self, op: Operation) -> None:
-        if not isinstance(op, Operation) or op.kind not in ("learn", "recall_cue", "recall_content"):
-            ck.fail("operation", op, "an Operation of kind 'learn', 'recall_cue' or 'recall_content'")
+        if not isinstance(op, Operation) or op.kind not in ("learn", "recall_cue", "recall_content", "forget"):
+            ck.fail("operation", op, "an Operation of kind 'learn', 'recall_cue', 'recall_content' or 'forget'")
         if op.kind != "recall_content":
             self._cue(op.cue)
         if op.kind != "recall_cue":

@@ -31,6 +31,7 @@ class Entry:
     size: str               # the constructor's keyword for the item size (n_units)
     engines: tuple[str, ...]
     defaults: Callable[[int, int, float], dict]  # (n_units, active units, sparsity) -> constructor keywords
+    keys: int = 0           # > 0: keyed, the number of keys (store and forget take one)
 
 
 HOPFIELD_THRESHOLD = 0.9  # x the on/off-field midpoint (auto_threshold); see _hopfield
@@ -107,7 +108,7 @@ _REGISTRY: dict[str, Entry] = {
                        "neurosim.models.dendritic_memory:DendriticMemory", "n",
                        ("numba", "torch"), _dendrites),
     "ca3": Entry(f"spiking CA3 content-addressable memory, {CA3_KEYS} cues (keyed)", "neurosim.models.ca3:CA3Memory",
-                 "n_bits", SPIKING, lambda n, a, f: {"n_cues": CA3_KEYS}),
+                 "n_bits", SPIKING, lambda n, a, f: {"n_cues": CA3_KEYS}, keys=CA3_KEYS),
     "ca3-auto": Entry("spiking autoassociative CA3 (PC<->PC STDP, inhibition 0.75 w_max)",
                       "neurosim.models.ca3_auto:CA3AutoMemory", "n_cells", SPIKING, _ca3_auto),
 }

@@ -142,12 +142,41 @@ def test_forget_refuses_what_is_not_stored_an_unknown_method_and_a_wrong_shape()
 
 
 def test_a_model_without_a_mechanism_says_so() -> None:
-    mem = create("ca3", n_units=8, sparsity=0.25)
+    mem = create("ca3-auto", n_units=12, sparsity=0.25)
     try:
-        item = np.zeros(8, dtype=bool)
-        item[[1, 2]] = True
-        mem.store(item, key=0)
-        with pytest.raises(NotImplementedError, match="CA3Memory.forget: this model has no targeted forgetting yet"):
-            mem.forget(item, key=0)
+        item = np.zeros(12, dtype=bool)
+        item[[1, 2, 5]] = True
+        mem.store(item)
+        with pytest.raises(NotImplementedError, match="CA3AutoMemory.forget: this model has no targeted forgetting"):
+            mem.forget(item)
+    finally:
+        mem.close()
+
+
+def _bits(n: int, *on: int) -> np.ndarray:
+    x = np.zeros(n, dtype=bool)
+    x[list(on)] = True
+    return x
+
+
+@pytest.mark.parametrize("rule", ["coincidence", "published"])
+def test_ca3_forgets_a_cue_by_the_learn_reversed_in_time(rule) -> None:
+    """Cue one tick before its content, learning on: under the coincidence rule the cue's links go both ways
+    and every other cue keeps its content, also the one sharing bit 3; under the paper's rule only the
+    content -> cue links go (recall by cue still finds the content), as the docstring says."""
+    from neurosim.models.ca3 import COINCIDENCE_RULE, LEARNING_RULE, CA3Memory
+
+    mem = CA3Memory(4, 10, learning_rule=COINCIDENCE_RULE if rule == "coincidence" else LEARNING_RULE)
+    try:
+        items = [_bits(10, 1, 2, 3), _bits(10, 3, 4), _bits(10, 5, 6)]
+        for key, x in enumerate(items):
+            mem.store(x, key=key)
+        mem.forget(items[0], key=0)
+        assert mem.recall_by_cue(0) == ([] if rule == "coincidence" else [1, 2, 3])
+        assert mem.recall_by_content([1]) == [] and mem.recall_by_content([3]) == [1]
+        assert mem.recall_by_cue(1) == [3, 4] and mem.recall_by_cue(2) == [5, 6]
+        assert mem.recognize(items[0]) == pytest.approx(0.25)  # bit 3 finds cue 1, whose content is [3, 4]
+        with pytest.raises(ValueError, match=r"an item stored in this CA3Memory under key 1"):
+            mem.forget(items[0], key=1)
     finally:
         mem.close()
