@@ -32,7 +32,7 @@ def test_every_model_that_can_forget_takes_part_with_each_of_its_methods() -> No
     got = {(t.model, t.method, t.condition) for t in tasks}
     assert ("hopfield", "unlearning", "single") in got and ("hopfield", "exact", "group") in got
     assert ("dendrites", "segments", "single") in got and ("sparsey", "-", "interference") in got
-    assert "ca3" not in unlearning.forgetting_models()  # no mechanism yet: it says so (test_forget)
+    assert "ca3" not in unlearning.forgetting_models()  # keyed: more items than keys here; tested on its own
 
 
 def test_exact_removal_leaves_no_trace_and_interference_leaves_one(tmp_path) -> None:
