@@ -363,13 +363,20 @@ class SparseyMemory(Memory):
         self._present_learning(items)
 
     def _present_learning(self, items: np.ndarray) -> Codes:
-        """Learn the rows and keep, for forget, the code of each row that set weights."""
-        frozen = self.mac.frozen
-        codes = self.mac.present(items, self.rng)
-        if not frozen:  # rows after the MAC froze within the batch learned nothing; their weights are set
-            for x, cells in zip(items, codes.cells, strict=True):  # already, so keeping them changes no forget
-                if (cells >= 0).all():
-                    self._learned.append((np.packbits(x).tobytes(), cells.copy()))
+        """Learn the rows and keep, for forget, the code of each row that set weights. A MAC that can freeze
+        (``freeze_fraction``) is fed row by row, to know which rows came before it froze (the same draws)."""
+        if self.params.freeze_fraction is None:
+            codes = self.mac.present(items, self.rng)
+            learned = [True] * len(items)
+        else:
+            learned, parts = [], []
+            for x in items:
+                learned.append(not self.mac.frozen)
+                parts.append(self.mac.present(x[None], self.rng))
+            codes = Codes(np.concatenate([c.cells for c in parts]), np.concatenate([c.familiarity for c in parts]))
+        for x, cells, did in zip(items, codes.cells, learned, strict=True):
+            if did and (cells >= 0).all():  # a silent MAC (too few active inputs) learns nothing
+                self._learned.append((np.packbits(x).tobytes(), cells.copy()))
         return codes
 
     def _forget(self, items: np.ndarray, keys: None, method: str) -> None:

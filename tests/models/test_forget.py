@@ -102,6 +102,22 @@ def test_sparsey_forgets_the_weights_only_its_code_set() -> None:
     assert mem.mac.weight_fraction() == pytest.approx(expected.sum() / expected.size)
 
 
+def test_sparsey_that_froze_forgets_only_what_was_learned_before() -> None:
+    """Items stored after the critical period set no weight; forgetting another item must not set theirs."""
+    from neurosim.models.sparsey import CSAParams, SparseyMemory
+
+    x = _items(9, 40)
+    mem = SparseyMemory(N, q=10, k=10, seed=1, params=CSAParams(freeze_fraction=0.05))
+    mem.store_many(x)
+    assert mem.mac.frozen
+    before = mem.weights.copy()
+    mem.forget(x[0])
+    after = mem.weights
+    assert (after <= before).all() and after.sum() < before.sum()
+    mem.forget(x[-1])  # stored while frozen: it set nothing, so nothing goes
+    np.testing.assert_array_equal(mem.weights, after)
+
+
 @pytest.mark.parametrize("per_segment", [1, 3])
 def test_dendritic_memory_forgets_the_synapses_only_that_item_sampled(per_segment) -> None:
     """Single-item segments are emptied; union segments keep exactly what the other items sampled, so
