@@ -125,9 +125,10 @@ class _OnSegments:
         self._copies: dict[bytes, list[list[int]]] = {}  # the segments each stored copy of an item used
 
     def _store(self, items: np.ndarray, keys: None) -> None:
+        for item in items:  # every item checked before any is stored: a refused batch stores nothing
+            self._check_sampling(np.flatnonzero(item))
         for item in items:
             on = np.flatnonzero(item)
-            self._check_sampling(on)
             tag, rows = np.packbits(item).tobytes(), []
             for unit, pool in self._pools(on):
                 rows.append(self._grow(unit, pool, tag))
