@@ -83,11 +83,12 @@ def test_hebbian_unlearning_steps_and_rate_are_checked_and_used() -> None:
     assert not np.array_equal(one.weights, two.weights)  # the second round weakened something more
 
 
-def test_sparsey_forgets_the_weights_only_its_code_set() -> None:
+@pytest.mark.parametrize(("backend", "kw"), ENGINES)
+def test_sparsey_forgets_the_weights_only_its_code_set(backend, kw) -> None:
     """After forgetting, the U weights are those the remaining items' codes set: every other item keeps its
     whole code (its familiarity stays 1), and the forgotten item loses the weights no other code shares."""
     x = _items(6, 30)
-    mem = create("sparsey", n_units=N, sparsity=ACTIVE / N, seed=2)
+    mem = create("sparsey", n_units=N, sparsity=ACTIVE / N, seed=2, backend=backend, **kw)
     codes = mem.store_many(x).cells
     before = mem.weights.copy()
     mem.forget(x[7])
@@ -118,12 +119,14 @@ def test_sparsey_that_froze_forgets_only_what_was_learned_before() -> None:
     np.testing.assert_array_equal(mem.weights, after)
 
 
+@pytest.mark.parametrize(("backend", "kw"), ENGINES)
 @pytest.mark.parametrize("per_segment", [1, 3])
-def test_dendritic_memory_forgets_the_synapses_only_that_item_sampled(per_segment) -> None:
+def test_dendritic_memory_forgets_the_synapses_only_that_item_sampled(per_segment, backend, kw) -> None:
     """Single-item segments are emptied; union segments keep exactly what the other items sampled, so
     every other item still makes all its units fire."""
     x = _items(7, 30)
-    mem = create("dendrites", n_units=N, sparsity=ACTIVE / N, patterns_per_segment=per_segment)
+    mem = create("dendrites", n_units=N, sparsity=ACTIVE / N, patterns_per_segment=per_segment, backend=backend,
+                 **kw)
     mem.store_many(x)
     assert mem.recognize(x[4]) == 1.0
     mem.forget(x[4])
