@@ -71,6 +71,9 @@ REGISTRY: dict[str, Experiment] = {
         Experiment("hlop-continual", "HLOP (Hebbian orthogonal projection) vs fine-tuning, EWC, SVD projection and "
                    "multitask on a spiking MLP: permuted and split digits, ACC, BWT",
                    "neurosim.experiments.hlop_continual", engines=TORCH),
+        Experiment("hlop-forget", "forgetting one task of the HLOP-trained spiking MLP: gradient ascent with and "
+                   "without the kept tasks' Hebbian subspaces, against retraining without it",
+                   "neurosim.experiments.hlop_forget", engines=TORCH),
         Experiment("hlop-continual-online", "HLOP vs fine-tuning with online (trace-based, no BPTT) training on "
                    "permuted digits", "neurosim.experiments.hlop_continual", "run_online", engines=TORCH),
         Experiment("elm-tasks", "ELM, Branch-ELM, LSTM and LIF network on generated spike-digit adding and delayed "
