@@ -103,7 +103,7 @@ def savings(res: Results, tasks: list[Task], path: Path) -> Path:
     ax.bar(x + 0.2, [_mean(_m(res, t, "exposures_control")) for t in shown], 0.4, color=COLORS[2],
            label="controls (never stored, same neighbours)")
     ax.set_xticks(x, [f"{_label(t)}\n{t.condition}" for t in shown], rotation=60, ha="right", fontsize=7)
-    ax.set_ylabel("presentations to relearn (recall >= 0.9)")
+    ax.set_ylabel("presentations to relearn (recall back to 0.9 of before)")
     ax.set_title("savings: does a hidden trace speed relearning?")
     ax.legend(fontsize=8)
     return save(fig, path)
