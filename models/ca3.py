@@ -220,6 +220,7 @@ class CA3Memory(Memory):
     familiarity: ClassVar[str] = ("the best Jaccard similarity between the item and the content recalled from each "
                                   "cue that the item's bits retrieve (all decoded from spikes)")
     forget_methods: ClassVar[tuple[str, ...]] = ("reverse",)  # the learn reversed in time (module docstring)
+    key_holds_one: ClassVar[bool] = True  # a cue holds one content: a learn overwrites it
 
     def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0, *,
                  plastic_recall: bool = False, reads: str = "copy", op_ms: float = DEFAULT_OP_MS,

@@ -63,6 +63,7 @@ class RecognitionMemory(ABC):
     stochastic: ClassVar[bool] = True   # False: no randomness, every seed gives the same results
     familiarity: ClassVar[str] = ""     # what recognize() measures, in one sentence
     forget_methods: ClassVar[tuple[str, ...]] = ()  # how forget() can remove one item, the default first
+    key_holds_one: ClassVar[bool] = False  # True: a key holds one item, and storing under it replaces that item
     n_keys: int = 0                     # 0: content-addressed; > 0: keyed by integers in [0, n_keys)
 
     n_units: int
@@ -180,6 +181,9 @@ class RecognitionMemory(ABC):
     def _count_stored(self, items: np.ndarray, keys: np.ndarray | None, step: int) -> None:
         for r, x in enumerate(items):
             tag = self._tag(x, None if keys is None else keys[r:r + 1])
+            if step > 0 and self.key_holds_one and tag[0] is not None:  # storing under a key overwrites it
+                for old in [t for t in self._stored if t[0] == tag[0]]:
+                    del self._stored[old]
             n = self._stored.get(tag, 0) + step
             if n:
                 self._stored[tag] = n

@@ -199,3 +199,24 @@ def test_ca3_forgets_a_cue_by_the_learn_reversed_in_time(rule) -> None:
             mem.forget(items[0], key=1)
     finally:
         mem.close()
+
+
+def test_a_ca3_cue_holds_one_content_so_relearning_replaces_what_forget_accepts() -> None:
+    """A learn overwrites the cue: the old content can no longer be forgotten under it, the new one can."""
+    from neurosim.models.ca3 import CA3Memory
+
+    mem = CA3Memory(2, 8)
+    try:
+        old, new = _bits(8, 1, 2), _bits(8, 5, 6)
+        mem.store(old, key=0)
+        mem.store(new, key=0)
+        with pytest.raises(ValueError, match=r"item \(its active units\) = \[1, 2\] is not allowed: an item stored"):
+            mem.forget(old, key=0)
+        mem.forget(new, key=0)
+        mem.store(new, key=1)
+        mem.store(new, key=1)  # the same content again: still one copy under the key
+        mem.forget(new, key=1)
+        with pytest.raises(ValueError, match="forgotten already"):
+            mem.forget(new, key=1)
+    finally:
+        mem.close()
