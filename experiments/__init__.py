@@ -57,6 +57,9 @@ REGISTRY: dict[str, Experiment] = {
         Experiment("ca3-forget", "CA3 memory: forgetting a cue by relearning or by the learn reversed in time, "
                    "under the paper's and the coincidence rule: efficacy, residue, specificity (--full)",
                    "neurosim.experiments.ca3_forget"),
+        Experiment("ca3-auto-forget", "autoassociative CA3: every DG spike pattern on a stored assembly with STDP "
+                   "on, searched for one that forgets it (--full: longer windows)",
+                   "neurosim.experiments.ca3_auto_forget"),
         Experiment("ca3-auto-capacity", "autoassociative CA3 (PC<->PC STDP, arXiv 2205.04782): recall accuracy "
                    "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
         Experiment("forgetting", "every memory model through recognition, recall, retention, rehearsal and capacity "
