@@ -60,6 +60,13 @@ see ``tests/models/test_ca3_auto.py`` and ``experiments/ca3_auto_capacity.py``):
 - **recognize**: familiarity = fraction of the item's active units completed when
   each half of the item (alternate active units) cues the other half.
 
+**No targeted forgetting** (``forget`` raises ``NotImplementedError``): the circuit's only input is
+DG spikes, and ``neurosim run ca3-auto-forget`` tries every DG spike pattern on a stored pair (8
+ticks) and triple (5 ticks) with STDP on. A cue makes the assembly fire in two alternating phases;
+links between cells of alternate phases get Delta = 0 each cycle and settle at 7.27 nA, where one
+cycle's potentiation equals its depression, above the 6.99 nA over which one cell completes another;
+links between cells of one phase get Delta = +1 and return to w_max. No pattern forgets.
+
 The published inhibition (1.5 nA) is tuned for the 15-cell demo: by the condition
 above one saturated synapse fires a PC whenever at most 4 PCs fired in the previous
 tick, and two suffice up to 12, so random patterns that share 2 cells merge while they
@@ -184,6 +191,8 @@ class CA3AutoMemory(Memory):
     stochastic: ClassVar[bool] = False
     familiarity: ClassVar[str] = ("the fraction of the item's active units that the network completes when each "
                                   "half of the item (alternate active units) cues the other half")
+    no_forget: ClassVar[str] = ("no DG spike pattern with STDP on forgets a stored assembly: neurosim run "
+                                "ca3-auto-forget; reset() forgets everything")
 
     def __init__(self, n_cells: int, backend: str = "numba", seed: int = 0, params: CA3AutoParams | None = None,
                  *, device: str | None = None, dtype: str | None = None) -> None:

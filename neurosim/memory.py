@@ -63,6 +63,7 @@ class RecognitionMemory(ABC):
     stochastic: ClassVar[bool] = True   # False: no randomness, every seed gives the same results
     familiarity: ClassVar[str] = ""     # what recognize() measures, in one sentence
     forget_methods: ClassVar[tuple[str, ...]] = ()  # how forget() can remove one item, the default first
+    no_forget: ClassVar[str] = ""  # without forget_methods: why, in a phrase, for forget's error
     key_holds_one: ClassVar[bool] = False  # True: a key holds one item, and storing under it replaces that item
     n_keys: int = 0                     # 0: content-addressed; > 0: keyed by integers in [0, n_keys)
 
@@ -115,7 +116,8 @@ class RecognitionMemory(ABC):
         self._open()
         name = type(self).__name__
         if not self.forget_methods:
-            raise NotImplementedError(f"{name}.forget: this model has no targeted forgetting yet")
+            raise NotImplementedError(f"{name}.forget: this model has no targeted forgetting yet"
+                                      + (f" ({self.no_forget})" if self.no_forget else ""))
         if method is None:
             method = self.forget_methods[0]
         elif not isinstance(method, str) or method not in self.forget_methods:
