@@ -191,8 +191,8 @@ class CA3AutoMemory(Memory):
     stochastic: ClassVar[bool] = False
     familiarity: ClassVar[str] = ("the fraction of the item's active units that the network completes when each "
                                   "half of the item (alternate active units) cues the other half")
-    no_forget: ClassVar[str] = ("no DG spike pattern with STDP on forgets a stored assembly: neurosim run "
-                                "ca3-auto-forget; reset() forgets everything")
+    no_forget: ClassVar[str] = ("no DG spike pattern with STDP on forgets a stored assembly of the published "
+                                "circuit: neurosim run ca3-auto-forget; reset() forgets everything")
 
     def __init__(self, n_cells: int, backend: str = "numba", seed: int = 0, params: CA3AutoParams | None = None,
                  *, device: str | None = None, dtype: str | None = None) -> None:
