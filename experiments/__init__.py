@@ -80,6 +80,9 @@ REGISTRY: dict[str, Experiment] = {
         Experiment("hlop-forget", "forgetting one task of the HLOP-trained spiking MLP: gradient ascent with and "
                    "without the kept tasks' Hebbian subspaces, against retraining without it",
                    "neurosim.experiments.hlop_forget", engines=TORCH),
+        Experiment("dendrites-forget", "forgetting one task of the active-dendrites network: gradient ascent on "
+                   "all weights or on the dendritic segments only, dropping its prototype, against retraining "
+                   "without it", "neurosim.experiments.dendrites_forget", engines=TORCH),
         Experiment("hlop-continual-online", "HLOP vs fine-tuning with online (trace-based, no BPTT) training on "
                    "permuted digits", "neurosim.experiments.hlop_continual", "run_online", engines=TORCH),
         Experiment("elm-tasks", "ELM, Branch-ELM, LSTM and LIF network on generated spike-digit adding and delayed "
