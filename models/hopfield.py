@@ -31,18 +31,41 @@ deterministic function of the stored items, the cue and the seed: :meth:`Hopfiel
 gives exactly what :meth:`Hopfield.recall` gives on each cue, and recalling twice gives the same
 answer.
 
-Familiarity (:meth:`Hopfield.recognize`) is the *effective overlap*: from the energy
-:math:`E_c = -\tfrac12 c^T W^{full} c` of the centred item :math:`c = s - m` with the
-self-couplings restored, :math:`\sum_\mu n_\mu (c^\mu \cdot c)^2 = -2N E_c` (Bogacz, Brown &
-Giraud-Carrier 2001 use the Hopfield energy for familiarity discrimination), normalised so that
-a stored item scores 1:
+Familiarity (:meth:`Hopfield.recognize`) is the *normalised energy*: the energy of the centred
+item :math:`c = s - m` under the learned weights (self-couplings excluded), divided by what one
+storage of the item itself contributes to it,
 
 .. math::
-    \text{fam}(x) = \min\Big(1, \sqrt{\sum_\mu n_\mu \cos^2(c^\mu, c)\,\frac{|c^\mu|^2}{N(1 - m^2)}}\Big)
-    = \min\Big(1, \frac{\sqrt{\sum_\mu n_\mu (c^\mu \cdot c)^2}}{|c|\,\sqrt{N (1 - m^2)}}\Big)
+    \text{fam}(x) = \operatorname{clip}\Big(\frac{c^T W c}{\big((c \cdot c)^2 - \sum_i c_i^4\big)/N},\ 0,\ 1\Big).
 
-(:math:`|c^\mu|^2 = N(1 - m^2)` for patterns of exactly ``a N`` active units). At low load a
-stored item scores about 1 and a random item about :math:`\sqrt{P/N}`.
+Under the Hebbian rule :math:`c^T W c = \frac1N \sum_\mu n_\mu [(c^\mu \cdot c)^2 - \sum_i (c^\mu_i c_i)^2]`:
+an item stored once scores 1 plus the others' crosstalk, a novel one the crosstalk alone, whose
+mean is 0 and whose spread is about :math:`\sqrt{2P}/N` (dense patterns). So stored items stand
+above novel ones at any load up to :math:`P \sim N^2` (familiarity outlasts recall, Bogacz, Brown
+& Giraud-Carrier 2001 use the Hopfield energy for familiarity discrimination), where recall
+fails past :math:`0.138 N`. Under a palimpsest rule (below) it reads the trace's strength: about
+:math:`\lambda^{\text{age}}` under ``"marginalist"``.
+
+Learning (``learning``): how a store changes the weights, :math:`\Delta_\mu = \frac1N (s^\mu - m)(s^\mu - m)^T`
+(zero diagonal):
+
+- ``"hebbian"`` (default): :math:`W \leftarrow W + \Delta_\mu`, the rule above. Past about
+  :math:`0.138 N` items (dense patterns) every memory is lost at once (the blackout);
+- ``"clipped"`` (Parisi 1986, "a memory which forgets"; the bounded synapses of "learning within
+  bounds", Nadal, Toulouse, Changeux & Dehaene 1986): :math:`W \leftarrow \operatorname{clip}(W + \Delta_\mu,
+  -b, b)` with :math:`b = B (1 - m^2)/\sqrt N` (``bound`` = B; one store's step has s.d.
+  :math:`(1-m^2)/N`, so a weight holds about :math:`B\sqrt N` steps). A weight at its bound no longer
+  records older items, so they fade and the most recent ones stay retrievable (a palimpsest); ``b``
+  is rounded to a whole number of the integer weight units, so the arithmetic stays exact;
+- ``"marginalist"`` (Nadal, Toulouse, Changeux & Dehaene 1986; Mézard, Nadal & Toulouse 1986):
+  :math:`W \leftarrow \lambda W + \Delta_\mu`, :math:`\lambda = e^{-\varepsilon^2 / (2N)}` (``epsilon`` =
+  :math:`\varepsilon`): an item of age k (stores since) weighs :math:`\lambda^k`. The weights leave the
+  integers, so ties at the threshold are no longer exact.
+
+Both palimpsests keep a stationary number of the most recent items retrievable, proportional to
+N, and never black out; ``neurosim run palimpsest`` measures that number against ``bound`` and
+``epsilon`` and at several N (docs/forgetting.md). ``forget(method="exact")`` needs the Hebbian
+rule (clipping and decay are not invertible); ``"unlearning"`` works under every rule.
 
 Threshold: ``threshold=0`` is right for ``a = 0.5``. For sparse patterns a
 stored pattern's own field is :math:`(s^\mu_i - m)(1 - m^2)` (on units :math:`(1-m)(1-m^2)`,
@@ -105,6 +128,7 @@ from neurosim import _checks as ck
 from neurosim.memory import Memory, as_pattern
 
 UPDATES = ("async", "sync")
+LEARNING = ("hebbian", "clipped", "marginalist")  # how a store changes the weights (module docstring)
 _ENGINES = {"numba": "neurosim.models.hopfield_numba", "torch": "neurosim.models.hopfield_torch"}
 
 
@@ -212,9 +236,17 @@ class HopfieldParams:
     max_sweeps: int = 100            # most sweeps per recall
     unlearning_rate: float = 1.0     # forget(method="unlearning"): epsilon, in storages of one item
     unlearning_steps: int = 1        # forget(method="unlearning"): settle-and-weaken rounds
+    learning: str = "hebbian"        # "hebbian", "clipped" (bounded weights) or "marginalist" (decaying weights)
+    bound: float = 0.3               # learning="clipped": |W_ij| <= bound (1 - m^2) / sqrt(N)
+    epsilon: float = 3.5             # learning="marginalist": lambda = exp(-epsilon^2 / (2 N)) per store
 
     def __post_init__(self) -> None:
         _check_activity(self.activity)
+        _choice("learning", self.learning, LEARNING)
+        if not 0.0 < ck.finite("bound", self.bound) <= 100.0:
+            ck.fail("bound", self.bound, "in (0, 100] (units of (1 - m^2) / sqrt(N))")
+        if not 0.0 < ck.finite("epsilon", self.epsilon) <= 100.0:
+            ck.fail("epsilon", self.epsilon, "in (0, 100] (lambda = exp(-epsilon^2 / (2 N)))")
         if not 0.0 < ck.finite("unlearning_rate", self.unlearning_rate) <= 10.0:
             ck.fail("unlearning_rate", self.unlearning_rate, "in (0, 10] (storages of one item)")
         ck.count("unlearning_steps", self.unlearning_steps)
@@ -244,22 +276,38 @@ class Hopfield(_Network):
     stored items (with repeats); ``last_sweeps`` holds the sweeps each cue of the last recall took.
     """
 
-    familiarity: ClassVar[str] = ("the effective overlap sqrt(sum_mu n_mu cos^2(c_mu, c)) of the centred item with the "
-                                  "stored ones (from the energy): 1 for a stored item, about sqrt(P/N) for a novel one")
+    familiarity: ClassVar[str] = ("the normalised energy c W c / (one storage's own) of the centred item, "
+                                  "self-couplings excluded: about 1 for an item stored once, 0 +- sqrt(2P)/N for a "
+                                  "novel one, at any load (under a palimpsest rule: the trace's strength)")
     forget_methods: ClassVar[tuple[str, ...]] = ("exact", "unlearning")
 
     def __init__(self, n_units: int, *, activity: float = 0.5, threshold: float | str = "auto",
                  update: str = "async", max_sweeps: int = 100, unlearning_rate: float = 1.0,
-                 unlearning_steps: int = 1, seed: int = 0, backend: str = "numba", device: str | None = None,
+                 unlearning_steps: int = 1, learning: str = "hebbian", bound: float = 0.3, epsilon: float = 3.5,
+                 seed: int = 0, backend: str = "numba", device: str | None = None,
                  dtype: str | None = None) -> None:
         self.params = HopfieldParams(activity=activity, threshold=threshold, update=update, max_sweeps=max_sweeps,
-                                     unlearning_rate=unlearning_rate, unlearning_steps=unlearning_steps)
+                                     unlearning_rate=unlearning_rate, unlearning_steps=unlearning_steps,
+                                     learning=learning, bound=bound, epsilon=epsilon)
         self._init_network(n_units, activity, max_sweeps, seed, backend, device, dtype)
         self._reset()
 
     def _store(self, items: np.ndarray, keys: None) -> None:
         self._check_items(items)
-        self._arrays.add(self._centred(items))
+        c = self._centred(items)
+        p = self.params
+        if p.learning == "hebbian":
+            self._arrays.add(c)
+        else:  # palimpsests: one item at a time, in order (module docstring)
+            step_sd = (1.0 - p.mean_spin**2) * self._scale**2  # s.d. of one store's step, integer units
+            bound = max(1.0, round(p.bound * step_sd * math.sqrt(self.n_units)))
+            decay = math.exp(-p.epsilon**2 / (2.0 * self.n_units))
+            for row in c:
+                if p.learning == "marginalist":
+                    self._arrays.scale(decay)
+                self._arrays.add(row[None])
+                if p.learning == "clipped":
+                    self._arrays.clip(bound)
         self.n_stored += items.shape[0]
 
     def _recall(self, cues: np.ndarray) -> np.ndarray:
@@ -269,13 +317,14 @@ class Hopfield(_Network):
         return out
 
     def _recognize(self, items: np.ndarray) -> np.ndarray:
-        m = self.params.mean_spin
         c = self._centred(items)
-        energy = self._arrays.quadratic(c)  # scale^4 sum_mu n_mu (c_mu . c)^2
-        norm = np.einsum("ki,ki->k", c, c) * self.n_units * (1.0 - m * m) * self._scale**2
-        return np.clip(np.sqrt(np.maximum(energy, 0.0) / norm), 0.0, 1.0)
+        own = np.einsum("ki,ki->k", c, c) ** 2 - (c**4).sum(axis=1)  # c W c of one storage of c (integer units)
+        return np.clip(self._arrays.quadratic(c) / np.where(own > 0, own, 1.0), 0.0, 1.0)
 
     def _forget(self, items: np.ndarray, keys: None, method: str) -> None:
+        if method == "exact" and self.params.learning != "hebbian":
+            ck.fail("method", method, f"'unlearning' under learning = {self.params.learning!r} (clipping and decay "
+                                      "are not invertible; 'exact' needs the Hebbian rule)")
         if method == "exact":
             self._arrays.add(self._centred(items), -1.0)
         else:  # Hebbian unlearning of the state the item retrieves (module docstring)

@@ -100,18 +100,24 @@ def _hopfield_sync(j, states, theta_n, max_sweeps, sweeps):
 
 
 class HopfieldArrays:
-    """The classical network's integer weights ``j`` (N, N), zero diagonal, and the removed
-    self-couplings ``diag`` (N,), as numpy float64."""
+    """The classical network's weights ``j`` (N, N), zero diagonal, as numpy float64 (integers under the
+    Hebbian rule)."""
 
     def __init__(self, n_units: int, device: str, dtype: str) -> None:
         self.j = np.zeros((n_units, n_units))
-        self.diag = np.zeros(n_units)
 
     def add(self, c: np.ndarray, weight: float = 1.0) -> None:
         """Add ``weight`` times the outer products of the centred rows ``c`` (k, N) (-1: remove them)."""
         self.j += weight * (c.T @ c)
-        self.diag += weight * np.einsum("ki,ki->i", c, c)
         np.fill_diagonal(self.j, 0.0)
+
+    def scale(self, factor: float) -> None:
+        """Multiply every weight by ``factor`` (a decay)."""
+        self.j *= factor
+
+    def clip(self, bound: float) -> None:
+        """Bound every weight to [-bound, bound]."""
+        np.clip(self.j, -bound, bound, out=self.j)
 
     def recall(self, s: np.ndarray, theta_n: float, orders: np.ndarray | None, max_sweeps: int
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -126,8 +132,8 @@ class HopfieldArrays:
         return s > 0.0, sweeps
 
     def quadratic(self, c: np.ndarray) -> np.ndarray:
-        """``c J c + (c * c) . diag`` of each centred row: the energy with the self-couplings restored."""
-        return np.einsum("ki,ki->k", c @ self.j, c) + c * c @ self.diag
+        """``c J c`` of each centred row (zero diagonal): minus twice its energy."""
+        return np.einsum("ki,ki->k", c @ self.j, c)
 
     def weights(self) -> np.ndarray:
         return self.j.copy()

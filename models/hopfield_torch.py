@@ -91,18 +91,23 @@ def _synchronous(s: torch.Tensor, decide, max_sweeps: int, sweeps: torch.Tensor)
 
 
 class HopfieldArrays(_OnDevice):
-    """The classical network's integer weights ``j`` (N, N), zero diagonal, and ``diag`` (N,) on the device."""
+    """The classical network's weights ``j`` (N, N), zero diagonal, on the device (integers under the
+    Hebbian rule)."""
 
     def __init__(self, n_units: int, device: str, dtype: str) -> None:
         super().__init__(device, dtype)
         self.j = torch.zeros((n_units, n_units), dtype=self.fdt, device=self.dev)
-        self.diag = torch.zeros(n_units, dtype=self.fdt, device=self.dev)
 
     def add(self, c: np.ndarray, weight: float = 1.0) -> None:
         ct = self.tensor(c)
         self.j += weight * (ct.T @ ct)
-        self.diag += weight * (ct * ct).sum(0)
         self.j.fill_diagonal_(0.0)
+
+    def scale(self, factor: float) -> None:
+        self.j *= factor
+
+    def clip(self, bound: float) -> None:
+        self.j.clamp_(-bound, bound)
 
     def recall(self, s: np.ndarray, theta_n: float, orders: np.ndarray | None, max_sweeps: int
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +133,7 @@ class HopfieldArrays(_OnDevice):
 
     def quadratic(self, c: np.ndarray) -> np.ndarray:
         ct = self.tensor(c)
-        return (((ct @ self.j) * ct).sum(1) + (ct * ct) @ self.diag).to(torch.float64).cpu().numpy()
+        return ((ct @ self.j) * ct).sum(1).to(torch.float64).cpu().numpy()
 
     def weights(self) -> np.ndarray:
         return self.j.to(torch.float64).cpu().numpy()
