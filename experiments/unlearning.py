@@ -1,6 +1,6 @@
 """Targeted forgetting: forget one memory, keep the rest, and measure what is left behind.
 
-Every registered content-addressed memory that can forget (``forget_methods`` of its class,
+Every registered content-addressed memory that can forget (``forget_methods`` of the memory as built,
 :mod:`neurosim.memory`) takes part, once per forgetting method, built by
 :func:`neurosim.models.create` with its defaults.
 The harness calls only the memory contract (``store``, ``recall``, ``recognize``, ``forget``).
@@ -49,7 +49,6 @@ run resumes with ``resume=True``. One HDF5 trial group per task (attrs ``model``
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -71,16 +70,17 @@ CRITERION = 0.9                  # savings: relearned = recall back to this shar
 
 
 def forget_methods(model: str) -> tuple[str, ...]:
-    """The forgetting methods of a registered memory (its class's ``forget_methods``)."""
-    module, cls = registry.entry(model).cls.split(":")
-    return tuple(getattr(importlib.import_module(module), cls).forget_methods)
+    """The forgetting methods of a registered memory as the registry builds it (an instance's
+    ``forget_methods``: its options can narrow its class's, as a palimpsest Hopfield network's do)."""
+    with registry.create(model, n_units=20, sparsity=0.1) as memory:
+        return tuple(memory.forget_methods)
 
 
 def forgetting_models() -> tuple[str, ...]:
     """The registered content-addressed memories that can forget one item. The keyed CA3 memory forgets
     under a key, and this protocol stores more items than it has keys: its forgetting is tested on its own
-    (tests/models/test_forget.py)."""
-    return tuple(m for m in registry.names() if forget_methods(m) and not registry.entry(m).keys)
+    (``neurosim run ca3-forget``)."""
+    return tuple(m for m in registry.names() if not registry.entry(m).keys and forget_methods(m))
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,10 @@ class HopfieldArrays(_OnDevice):
 
     def quadratic(self, c: np.ndarray) -> np.ndarray:
         ct = self.tensor(c)
-        return ((ct @ self.j) * ct).sum(1).to(torch.float64).cpu().numpy()
+        if not len(ct):
+            return np.zeros(0)
+        # row by row, so one row gives what it gives in a batch (a matrix product would round differently)
+        return torch.stack([(row @ self.j) @ row for row in ct]).to(torch.float64).cpu().numpy()
 
     def weights(self) -> np.ndarray:
         return self.j.to(torch.float64).cpu().numpy()

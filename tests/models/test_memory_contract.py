@@ -17,7 +17,7 @@ from neurosim.memory import FLOAT32_TOLERANCE, Memory, RecognitionMemory, jaccar
 from neurosim.models import available, create, registry
 
 N = 200
-NAMES = ("hopfield", "dam-poly", "dam-exp", "sparsey", "dendrites", "ca3", "ca3-auto")
+NAMES = ("hopfield", "hopfield-marginalist", "dam-poly", "dam-exp", "sparsey", "dendrites", "ca3", "ca3-auto")
 CASES = [(name, engine) for name, engines in available().items() for engine in engines if engine != "brian2"]
 
 
@@ -132,6 +132,7 @@ def test_seeds_are_checked_and_do_what_the_model_says(name: str) -> None:
 # what a seed changes in a stochastic memory, read through its public state
 _FINGERPRINT = {
     "hopfield": lambda m, x: m.recall_many(x ^ (np.arange(x.shape[1]) % 3 == 0)),
+    "hopfield-marginalist": lambda m, x: m.recall_many(x ^ (np.arange(x.shape[1]) % 3 == 0)),
     "dam-poly": lambda m, x: m.recall_many(x ^ (np.arange(x.shape[1]) % 3 == 0)),
     "dam-exp": lambda m, x: m.recall_many(x ^ (np.arange(x.shape[1]) % 3 == 0)),
     "sparsey": lambda m, x: np.array([m.code(i) for i in x]),

@@ -90,9 +90,10 @@ def test_exact_forgetting_needs_the_hebbian_rule_and_bad_options_name_their_fiel
     memory = Hopfield(20, learning="clipped")
     x = _items(8, 1, 20)[0]
     memory.store(x)
-    with pytest.raises(ValueError, match=r"^method = 'exact' is not allowed: 'unlearning' under learning = 'clipped'"):
-        memory.forget(x)
-    memory.forget(x, method="unlearning")
+    assert memory.forget_methods == ("unlearning",) and Hopfield.forget_methods == ("exact", "unlearning")
+    with pytest.raises(ValueError, match=r"^method = 'exact' is not allowed: one of \['unlearning'\] for Hopfield"):
+        memory.forget(x, method="exact")
+    memory.forget(x)  # unlearning, the default here
     with pytest.raises(ValueError, match=r"^learning = 'decay' is not allowed: one of 'hebbian', 'clipped'"):
         Hopfield(20, learning="decay")
     with pytest.raises(ValueError, match=r"^bound = 0 is not allowed: in \(0, 100\]"):
