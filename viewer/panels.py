@@ -198,7 +198,7 @@ class TracePanel(pg.PlotWidget):
 class WeightPanel(QtWidgets.QWidget):
     """The weight matrix of a plastic projection (pre on the vertical axis, post horizontal)."""
 
-    def __init__(self, names: tuple[str, ...], *, xlabel: str = "post", ylabel: str = "pre") -> None:
+    def __init__(self, names: tuple[str, ...], *, xlabel: str = "post", ylabel: str = "pre", unit: str = "nA") -> None:
         super().__init__()
         self.matrices: dict[str, np.ndarray] = {}
         layout = QtWidgets.QVBoxLayout(self)
@@ -207,7 +207,7 @@ class WeightPanel(QtWidgets.QWidget):
         self.choice.addItems(list(names))
         self.choice.currentTextChanged.connect(self._changed)
         layout.addWidget(self.choice)
-        self.plot = pg.PlotWidget(title="weights (nA)" if names else "weights: no plastic projection here")
+        self.plot = pg.PlotWidget(title=f"weights ({unit})" if names else "weights: no plastic projection here")
         self.plot.setBackground(BACKGROUND)
         self.plot.setLabel("bottom", xlabel)
         self.plot.setLabel("left", ylabel)
@@ -413,9 +413,15 @@ class ForgettingPanel(pg.PlotWidget):
     latest ``MAX_DOTS`` probes as dots, the mean of every probe at each interference as a line,
     growing as the run proceeds (running sums: a long run redraws as fast as a short one). Probes
     of items forgotten on purpose are marked apart (grey crosses: recall, grey squares:
-    familiarity) and kept out of the lines, which stay the curve of forgetting by interference."""
+    familiarity) and kept out of the lines, which stay the curve of forgetting by interference.
 
-    def __init__(self, *, enabled: bool = True) -> None:
+    Two vertical lines mark the memory's reach: the **recall horizon**, the largest interference at which
+    the mean recall so far is at least ``HORIZON`` (measured live), and, for a session with a load policy,
+    ``keep``: older items are forgotten on purpose."""
+
+    HORIZON = 0.5
+
+    def __init__(self, *, enabled: bool = True, keep: int | None = None) -> None:
         super().__init__(title="forgetting curve" if enabled else "forgetting curve: none here")
         self.setBackground(BACKGROUND)
         self.setLabel("bottom", "items stored since (interference)")
@@ -438,7 +444,23 @@ class ForgettingPanel(pg.PlotWidget):
         for item in (self.forgotten_recall, self.forgotten_recog):
             self.addItem(item)
             self.plotItem.legend.addItem(item, item.name())
+        dashed = pg.mkPen((240, 120, 60), width=1, style=QtCore.Qt.PenStyle.DashLine)
+        self.horizon = pg.InfiniteLine(angle=90, pen=dashed, label=f"recall >= {self.HORIZON:g}",
+                                       labelOpts={"position": 0.12, "color": (240, 120, 60)})
+        self.horizon.setVisible(False)
+        self.addItem(self.horizon, ignoreBounds=True)
+        self.keep = keep
+        if keep is not None:
+            self.addItem(pg.InfiniteLine(keep, angle=90, pen=pg.mkPen((200, 200, 200), width=1),
+                                         label=f"keeps the newest {keep}", labelOpts={"position": 0.9,
+                                                                                      "color": (200, 200, 200)}))
         self.dirty = False
+
+    def recall_horizon(self) -> float | None:
+        """The largest interference whose mean recall so far is at least HORIZON (None: none is)."""
+        x, _, recall = self.curve()
+        good = x[recall >= self.HORIZON]
+        return float(good.max()) if good.size else None
 
     def reset(self) -> None:
         self.points.clear()
@@ -495,6 +517,10 @@ class ForgettingPanel(pg.PlotWidget):
         f = np.array([(p.interference, p.recall, p.recognition) for p in self.forgotten]).reshape(-1, 3)
         self.forgotten_recall.setData(f[:, 0], f[:, 1])
         self.forgotten_recog.setData(f[:, 0], f[:, 2])
+        horizon = self.recall_horizon()
+        self.horizon.setVisible(horizon is not None)
+        if horizon is not None:
+            self.horizon.setValue(horizon)
         self.dirty = False
         return True
 
@@ -504,13 +530,14 @@ class PanelGrid(QtWidgets.QSplitter):
 
     def __init__(self, populations: dict[str, int], traced: tuple[tuple[str, int], ...], weight_names: tuple[str, ...],
                  n_units: int, *, bin: float, window: float, time_unit: str,
-                 weight_axes: tuple[str, str] = ("post", "pre"), memory: bool = True, curve: bool = True) -> None:
+                 weight_axes: tuple[str, str] = ("post", "pre"), memory: bool = True, curve: bool = True,
+                 weight_unit: str = "nA", keep: int | None = None) -> None:
         super().__init__(QtCore.Qt.Orientation.Vertical)
         self.raster = RasterPanel(populations, bin=bin, window=window, time_unit=time_unit)
         self.traces = TracePanel(traced, window=window, time_unit=time_unit)
-        self.weights = WeightPanel(weight_names, xlabel=weight_axes[0], ylabel=weight_axes[1])
+        self.weights = WeightPanel(weight_names, xlabel=weight_axes[0], ylabel=weight_axes[1], unit=weight_unit)
         self.memory = MemoryPanel(n_units if memory else 0)
-        self.forgetting = ForgettingPanel(enabled=n_units > 0 and curve)
+        self.forgetting = ForgettingPanel(enabled=n_units > 0 and curve, keep=keep)
         top = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         top.addWidget(self.raster)
         top.addWidget(self.weights)

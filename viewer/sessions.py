@@ -44,6 +44,8 @@ from neurosim.network import Network, StateMonitor
 from neurosim.simulator import Simulator
 
 _EMPTY = np.zeros(0)
+SPIKING_ENGINES = ("numba", "reference", "torch")  # the spiking sessions' backends (Brian2: too slow to watch)
+HOPFIELD_ENGINES = ("numba", "torch")  # the non-spiking memories' engines
 # recorded model time a live simulator keeps (its operations read back only their own spikes)
 KEEP_MS = 2000.0
 MAX_RATE = 60.0  # frames per wall second a session sends while an operation runs
@@ -132,6 +134,9 @@ class Session:
     default_speed: float | None = 100.0
     has_curve = True     # probes feed the forgetting curve
     finished = False     # a session with an end (a published experiment) sets this when it is over
+    weight_unit = "nA"   # what the weight panel's colours measure
+    engines: tuple[str, ...] = SPIKING_ENGINES  # the backends it runs on (the viewer's backend box)
+    keep: int | None = None  # load policy: items older than this many are forgotten on purpose (forget)
 
     def __init__(self, emit: Emit | None = None) -> None:
         self.emit: Emit = emit or (lambda frame: None)
@@ -271,6 +276,7 @@ class MemorySession(Session):
         self.items: list[np.ndarray] = []
         self.forgotten: set[int] = set()  # items forgotten on purpose (forget)
         self._probe = 0
+        self._oldest = 0  # the oldest item the load policy (keep) has not forgotten yet
 
     def _key(self, i: int) -> int | None:
         return i % self.memory.n_keys if self.memory.n_keys else None
@@ -291,6 +297,7 @@ class MemorySession(Session):
         self.items.append(item)
         key = self._key(i)
         words = [f"stored item {i}" + (f" under key {key}" if key is not None else "")]
+        words += self._apply_policy(i)
         points, view = [], None
         for _ in range(self.probes_per_step):
             age = self.ages[self._probe % len(self.ages)]
@@ -314,6 +321,17 @@ class MemorySession(Session):
         message = "; ".join(words)
         self.emit(Frame(t=self.now(), memory=view, curve=tuple(points), weights=self.matrices(), message=message))
         return message
+
+    def _apply_policy(self, newest: int) -> list[str]:
+        """The load policy: keep at most ``keep`` items, forgetting the oldest through the memory contract."""
+        done = []
+        while self.keep is not None and newest - self._oldest >= self.keep:
+            j, self._oldest = self._oldest, self._oldest + 1
+            if j not in self.forgotten:
+                self.memory.forget(self.items[j], key=self._key(j))
+                self.forgotten.add(j)
+                done.append(f"forgot item {j} (keeping the newest {self.keep})")
+        return done
 
     def recall(self, cue: np.ndarray) -> MemoryView:
         """Recall from ``cue`` (bool, n_units) and name the stored item closest to the result."""
@@ -567,25 +585,44 @@ class CoreSession(Session):
         self.sim.close()
 
 
-def _hopfield(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20) -> ActivitySession:
+HOPFIELD_MODELS = ("hopfield-marginalist", "hopfield")
+
+
+def _hopfield(seed: int, emit: Emit | None, backend: str = "numba", n_units: int = 200, active: int = 20,
+              model: str = "hopfield-marginalist") -> ActivitySession:
+    """The palimpsest network by default: it forgets its oldest items and keeps recalling the newest at any
+    load; ``model="hopfield"`` is the classical network, which blacks out past about 0.14 N items."""
     from neurosim.models import create
 
-    memory = create("hopfield", n_units=n_units, sparsity=active / n_units, seed=seed)
+    if model not in HOPFIELD_MODELS:
+        ck.fail("model", model, f"one of {list(HOPFIELD_MODELS)}")
+    memory = create(model, n_units=n_units, sparsity=active / n_units, seed=seed, backend=backend)
     s = ActivitySession(memory, n_units, active, lambda: memory.weights, "W (normalised)", seed=seed, emit=emit)
-    s.name, s.title = "hopfield", f"Hopfield network, {n_units} units, {active} active per item"
+    kind = "palimpsest (marginalist)" if model == "hopfield-marginalist" else "classical (Hebbian)"
+    s.name, s.title = "hopfield", f"{kind} Hopfield network, {n_units} units, {active} active per item ({backend})"
     s.ages = (0, 1, 2, 5, 10, 20, 40)
     s.probes_per_step = 2
+    s.weight_unit, s.engines = "unitless", HOPFIELD_ENGINES
     return s
 
 
-def _sparsey(seed: int, emit: Emit | None, n_units: int = 200, active: int = 20) -> ActivitySession:
+SPARSEY_KEEP = 50  # the live Sparsey MAC keeps its newest 50 items: its capacity at 10% activity (docs/forgetting.md)
+
+
+def _sparsey(seed: int, emit: Emit | None, backend: str = "numba", n_units: int = 200, active: int = 20,
+             keep: int | None = SPARSEY_KEEP) -> ActivitySession:
+    """Sparsey's binary weights fill up (every unit recalled, familiarity 1 for everything) past its capacity,
+    so the session forgets items older than ``keep`` (exactly: ``forget``); None keeps everything."""
     from neurosim.models import create
 
-    memory = create("sparsey", n_units=n_units, sparsity=active / n_units, seed=seed)
+    memory = create("sparsey", n_units=n_units, sparsity=active / n_units, seed=seed, backend=backend)
     s = ActivitySession(memory, n_units, active, lambda: memory.weights, "input -> code cells", seed=seed, emit=emit)
-    s.name, s.title = "sparsey", f"Sparsey MAC, 20 x 20 cells, {n_units} inputs"
+    policy = f", keeps the newest {keep}" if keep is not None else ""
+    s.name, s.title = "sparsey", f"Sparsey MAC, 20 x 20 cells, {n_units} inputs{policy} ({backend})"
     s.ages = (0, 1, 2, 5, 10, 20, 50, 100)
     s.probes_per_step = 2
+    s.weight_unit, s.engines = "binary", HOPFIELD_ENGINES
+    s.keep = None if keep is None else ck.count("keep", keep)
     return s
 
 
@@ -605,7 +642,7 @@ def create(name: str, *, backend: str = "numba", seed: int = 0, emit: Emit | Non
     if name == "core":
         return CoreSession(backend=backend, seed=seed, emit=emit, **kw)
     if name == "hopfield":
-        return _hopfield(seed, emit, **kw)
+        return _hopfield(seed, emit, backend, **kw)
     if name == "sparsey":
-        return _sparsey(seed, emit, **kw)
+        return _sparsey(seed, emit, backend, **kw)
     raise ValueError(f"live model = {name!r} is not allowed: one of {list(NAMES)}")

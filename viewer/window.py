@@ -185,7 +185,11 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.status.showMessage(f"cannot start {name} on {backend}: {exc}")
             return
         self.session = session
-        self.backend_box.setEnabled(name in sessions.SPIKING)
+        with QtCore.QSignalBlocker(self.backend_box):  # the engines this session runs on
+            self.backend_box.clear()
+            self.backend_box.addItems([b for b in session.engines if backends.is_available(b)])
+            self.backend_box.setCurrentText(backend)
+        self.backend_box.setEnabled(self.backend_box.count() > 1)
         self.play_action.setEnabled(True)
         unit = "ms" if session.time_unit == "ms" else "patterns"
         self.speed_box.clear()
@@ -196,7 +200,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         weight_axes = ("post", "pre") if name in sessions.SPIKING else ("unit / cell", "unit")
         self.panels = PanelGrid(session.populations, session.traced, session.weight_names, session.n_units,
                                 bin=session.bin, window=session.window, time_unit=session.time_unit,
-                                weight_axes=weight_axes, curve=session.has_curve)
+                                weight_axes=weight_axes, curve=session.has_curve, weight_unit=session.weight_unit,
+                                keep=getattr(session, "keep", None))
         self.panels.memory.recall_requested.connect(self.recall)
         self.panels.memory.forget_requested.connect(self.forget)
         self.setCentralWidget(self.panels)

@@ -132,7 +132,10 @@ def test_switching_model_and_backend_restarts_the_session(live, qtbot) -> None:
     qtbot.waitUntil(lambda: w.frames_received > 10, timeout=TIMEOUT_MS)
     w.model_box.setCurrentText("hopfield")
     w.model_box.activated.emit(w.model_box.currentIndex())
-    assert w.session.name == "hopfield" and not w.backend_box.isEnabled()
+    assert w.session.name == "hopfield" and "palimpsest" in w.session.title
+    engines = [w.backend_box.itemText(i) for i in range(w.backend_box.count())]
+    assert engines == ["numba", "torch"] and w.backend_box.isEnabled()  # Hopfield's engines, not the core's
+    assert w.panels.weights.plot.getPlotItem().titleLabel.text == "weights (unitless)"
     assert w.speed_box.currentText() == "10 patterns/s"
     w.speed_box.setCurrentIndex(w.speed_box.count() - 1)
     w.speed_box.activated.emit(w.speed_box.currentIndex())
