@@ -344,6 +344,21 @@ class Hopfield(_Network):
         self._open()
         return self._arrays.weights() / (self.n_units * self._scale**2)
 
+    def trajectory(self, cue: np.ndarray) -> np.ndarray:
+        """The states a recall from ``cue`` passes through, one row per sweep (row 0: the cue; the last row
+        is what :meth:`recall` returns), bool (sweeps + 1, N). Sweep k's state is that of a recall cut
+        after k sweeps: the same unit orders, so the same path."""
+        self._open()
+        s = _spins(as_pattern("cue", cue, self.n_units))[None]
+        theta_n = self.params.theta * self.n_units * self._scale**2
+        orders = self._sweep_orders()
+        _, sweeps = self._arrays.recall(s, theta_n, orders, self.params.max_sweeps)
+        rows = [s[0] > 0]
+        for k in range(1, int(sweeps[0]) + 1):
+            out, _ = self._arrays.recall(s, theta_n, None if orders is None else orders[:k], k)
+            rows.append(out[0])
+        return np.array(rows)
+
     def energy(self, state: np.ndarray) -> float:
         """Hopfield energy ``-1/2 s^T W s + theta sum_i s_i`` of a binary state."""
         s = _spins(as_pattern("state", state, self.n_units))

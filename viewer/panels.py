@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from neurosim.viewer.qt import QtCore, QtWidgets, Signal, pg
-from neurosim.viewer.sessions import CurvePoint, Frame, MemoryView
+from neurosim.viewer.sessions import CurvePoint, Dynamics, Frame, MemoryView
 
 BACKGROUND = (18, 18, 24)
 MAX_DOTS = 2000
@@ -191,6 +191,41 @@ class TracePanel(pg.PlotWidget):
             for k, tick in enumerate(self.ticks):
                 st = self.spike_times[k] = self.spike_times[k][self.spike_times[k] > self.times[-1] - self.window]
                 tick.setData(st, np.full(st.size, top))
+        self.dirty = False
+        return True
+
+
+class DynamicsPanel(pg.PlotWidget):
+    """A non-spiking model's last operation, in place of membrane traces: the named series of the latest
+    :class:`~neurosim.viewer.sessions.Dynamics` (a Hopfield recall's path over its sweeps, a Sparsey code's
+    win probabilities per competitive module)."""
+
+    def __init__(self) -> None:
+        super().__init__(title="dynamics of the last operation")
+        self.setBackground(BACKGROUND)
+        self.addLegend(offset=(5, 5))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.latest: Dynamics | None = None
+        self.dirty = False
+
+    def set(self, dynamics: Dynamics) -> None:
+        self.latest = dynamics
+        self.dirty = True
+
+    def render(self) -> bool:
+        if not self.dirty or self.latest is None:
+            return False
+        d = self.latest
+        self.setTitle(d.title)
+        self.setLabel("bottom", d.xlabel)
+        for name, (x, y) in d.series.items():
+            if name not in self.curves:
+                colour = pg.intColor(len(self.curves), hues=4)
+                self.curves[name] = self.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
+                                              symbolBrush=colour, name=name)
+            self.curves[name].setData(np.asarray(x), np.asarray(y))
+        for name, curve in self.curves.items():
+            curve.setVisible(name in d.series)
         self.dirty = False
         return True
 
@@ -531,10 +566,11 @@ class PanelGrid(QtWidgets.QSplitter):
     def __init__(self, populations: dict[str, int], traced: tuple[tuple[str, int], ...], weight_names: tuple[str, ...],
                  n_units: int, *, bin: float, window: float, time_unit: str,
                  weight_axes: tuple[str, str] = ("post", "pre"), memory: bool = True, curve: bool = True,
-                 weight_unit: str = "nA", keep: int | None = None) -> None:
+                 weight_unit: str = "nA", keep: int | None = None, dynamics: bool = False) -> None:
         super().__init__(QtCore.Qt.Orientation.Vertical)
         self.raster = RasterPanel(populations, bin=bin, window=window, time_unit=time_unit)
         self.traces = TracePanel(traced, window=window, time_unit=time_unit)
+        self.dynamics = DynamicsPanel() if dynamics else None  # shown in the traces' place
         self.weights = WeightPanel(weight_names, xlabel=weight_axes[0], ylabel=weight_axes[1], unit=weight_unit)
         self.memory = MemoryPanel(n_units if memory else 0)
         self.forgetting = ForgettingPanel(enabled=n_units > 0 and curve, keep=keep)
@@ -543,13 +579,13 @@ class PanelGrid(QtWidgets.QSplitter):
         top.addWidget(self.weights)
         top.setSizes([700, 350])
         bottom = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        for w in (self.traces, self.forgetting, self.memory):
+        for w in (self.dynamics or self.traces, self.forgetting, self.memory):
             bottom.addWidget(w)
         bottom.setSizes([350, 350, 350])
         self.addWidget(top)
         self.addWidget(bottom)
         self.setSizes([450, 300])
-        self.panels = (self.raster, self.traces, self.weights, self.memory, self.forgetting)
+        self.panels = (self.raster, self.dynamics or self.traces, self.weights, self.memory, self.forgetting)
 
     def apply(self, frame: Frame) -> None:
         """Take one frame's data (cheap; drawing waits for ``render``)."""
@@ -562,6 +598,8 @@ class PanelGrid(QtWidgets.QSplitter):
             self.weights.set(name, m)
         if frame.memory is not None:
             self.memory.set(frame.memory)
+        if frame.dynamics is not None and self.dynamics is not None:
+            self.dynamics.set(frame.dynamics)
         self.forgetting.add(frame.curve)
 
     def render(self) -> bool:

@@ -77,6 +77,16 @@ class CurvePoint:
 
 
 @dataclass(frozen=True, eq=False)
+class Dynamics:
+    """What a non-spiking model did inside its last operation, in place of membrane traces: named series
+    ``(x, y)`` over a common axis (a Hopfield recall's sweeps, a Sparsey code's competitive modules)."""
+
+    title: str
+    xlabel: str
+    series: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True, eq=False)
 class Frame:
     """What changed since the previous frame. ``spikes[pop] = (times, ids)`` are new events,
     ``traces`` the new samples (len(trace_times), n_traced) of the traced neurons, ``weights``
@@ -90,6 +100,7 @@ class Frame:
     memory: MemoryView | None = None
     curve: tuple[CurvePoint, ...] = ()
     message: str = ""
+    dynamics: Dynamics | None = None
 
 
 class Stopped(Exception):  # noqa: N818 (a request, not an error)
@@ -288,6 +299,10 @@ class MemorySession(Session):
     def _shown(self, kind: str, pattern: np.ndarray) -> None:
         """Hook: a pattern was presented (non-spiking sessions draw it as activity)."""
 
+    def _dynamics(self, cue: np.ndarray, item: np.ndarray | None) -> Dynamics | None:
+        """Hook: what the model did recalling from ``cue`` (None: spiking sessions show membranes instead)."""
+        return None
+
     def step(self) -> str:
         self._new_operation()
         i = len(self.items)
@@ -298,7 +313,7 @@ class MemorySession(Session):
         key = self._key(i)
         words = [f"stored item {i}" + (f" under key {key}" if key is not None else "")]
         words += self._apply_policy(i)
-        points, view = [], None
+        points, view, dynamics = [], None, None
         for _ in range(self.probes_per_step):
             age = self.ages[self._probe % len(self.ages)]
             self._probe += 1
@@ -316,10 +331,12 @@ class MemorySession(Session):
             view = MemoryView(cue, recalled, self.items[j],
                               f"item {j}{gone} probed {age} items later: recall {point.recall:.2f}, "
                               f"familiarity {point.recognition:.2f}", j)
+            dynamics = self._dynamics(cue, self.items[j])
             words.append(f"probed item {j} ({age} later): recall {point.recall:.2f}, "
                          f"familiarity {point.recognition:.2f}")
         message = "; ".join(words)
-        self.emit(Frame(t=self.now(), memory=view, curve=tuple(points), weights=self.matrices(), message=message))
+        self.emit(Frame(t=self.now(), memory=view, curve=tuple(points), weights=self.matrices(), message=message,
+                        dynamics=dynamics))
         return message
 
     def _apply_policy(self, newest: int) -> list[str]:
@@ -347,7 +364,8 @@ class MemorySession(Session):
                               j)
         else:
             view = MemoryView(cue, recalled, None, "recalled (nothing stored yet)")
-        self.emit(Frame(t=self.now(), memory=view, weights=self.matrices(), message=view.label))
+        self.emit(Frame(t=self.now(), memory=view, weights=self.matrices(), message=view.label,
+                        dynamics=self._dynamics(cue, view.target)))
         return view
 
     def forget(self, index: int) -> MemoryView:
@@ -387,8 +405,10 @@ class ActivitySession(MemorySession):
     default_speed = 10.0
 
     def __init__(self, memory: Memory, n_units: int, active: int, weights: Callable[[], np.ndarray] | None,
-                 weight_name: str, **kw) -> None:
+                 weight_name: str, dynamics: Callable[[np.ndarray, np.ndarray | None], Dynamics] | None = None,
+                 **kw) -> None:
         super().__init__(memory, n_units, active, **kw)
+        self._dynamics_of = dynamics
         self.populations = {"stored": n_units, "cue": n_units, "recalled": n_units}
         self._weights = weights
         self.weight_names = (weight_name,) if weights is not None else ()
@@ -405,6 +425,9 @@ class ActivitySession(MemorySession):
             self._flush()
             time.sleep(YIELD_S)
         self._pace(self._t)
+
+    def _dynamics(self, cue: np.ndarray, item: np.ndarray | None) -> Dynamics | None:
+        return self._dynamics_of(cue, item) if self._dynamics_of is not None else None
 
     def _flush(self) -> None:
         if self._pending:
@@ -597,7 +620,20 @@ def _hopfield(seed: int, emit: Emit | None, backend: str = "numba", n_units: int
     if model not in HOPFIELD_MODELS:
         ck.fail("model", model, f"one of {list(HOPFIELD_MODELS)}")
     memory = create(model, n_units=n_units, sparsity=active / n_units, seed=seed, backend=backend)
-    s = ActivitySession(memory, n_units, active, lambda: memory.weights, "W (normalised)", seed=seed, emit=emit)
+
+    def sweeps(cue: np.ndarray, item: np.ndarray | None) -> Dynamics:
+        """The recall's path: its Jaccard with the item and its energy over the item's, sweep by sweep."""
+        path = memory.trajectory(cue)
+        x = np.arange(len(path), dtype=float)
+        series = {}
+        if item is not None:
+            energy = np.array([memory.energy(p) for p in path]) / max(abs(memory.energy(item)), 1e-12)
+            series["Jaccard with the probed item"] = (x, jaccard(path, np.broadcast_to(item, path.shape)))
+            series["energy / |energy of the item|"] = (x, energy)
+        return Dynamics("the last recall, sweep by sweep", "sweep (0: the cue)", series)
+
+    s = ActivitySession(memory, n_units, active, lambda: memory.weights, "W (normalised)", sweeps, seed=seed,
+                        emit=emit)
     kind = "palimpsest (marginalist)" if model == "hopfield-marginalist" else "classical (Hebbian)"
     s.name, s.title = "hopfield", f"{kind} Hopfield network, {n_units} units, {active} active per item ({backend})"
     s.ages = (0, 1, 2, 5, 10, 20, 40)
@@ -616,7 +652,18 @@ def _sparsey(seed: int, emit: Emit | None, backend: str = "numba", n_units: int 
     from neurosim.models import create
 
     memory = create("sparsey", n_units=n_units, sparsity=active / n_units, seed=seed, backend=backend)
-    s = ActivitySession(memory, n_units, active, lambda: memory.weights, "input -> code cells", seed=seed, emit=emit)
+
+    def selection(cue: np.ndarray, item: np.ndarray | None) -> Dynamics:
+        """The code selection for the cue: each CM's highest win probability (1: no noise, the familiar
+        winner; 1/k: uniform, a novel input) and G."""
+        _, g, rho = memory.mac.probabilities(cue)
+        x = np.arange(rho.shape[0], dtype=float)
+        return Dynamics(f"code selection for the last cue: G = {g:.2f}", "competitive module",
+                        {"highest win probability": (x, rho.max(axis=1)),
+                         "1/k (uniform: novel)": (x, np.full(x.size, 1.0 / rho.shape[1]))})
+
+    s = ActivitySession(memory, n_units, active, lambda: memory.weights, "input -> code cells", selection,
+                        seed=seed, emit=emit)
     policy = f", keeps the newest {keep}" if keep is not None else ""
     s.name, s.title = "sparsey", f"Sparsey MAC, 20 x 20 cells, {n_units} inputs{policy} ({backend})"
     s.ages = (0, 1, 2, 5, 10, 20, 50, 100)

@@ -201,7 +201,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.panels = PanelGrid(session.populations, session.traced, session.weight_names, session.n_units,
                                 bin=session.bin, window=session.window, time_unit=session.time_unit,
                                 weight_axes=weight_axes, curve=session.has_curve, weight_unit=session.weight_unit,
-                                keep=getattr(session, "keep", None))
+                                keep=getattr(session, "keep", None),
+                                dynamics=isinstance(session, sessions.ActivitySession))
         self.panels.memory.recall_requested.connect(self.recall)
         self.panels.memory.forget_requested.connect(self.forget)
         self.setCentralWidget(self.panels)

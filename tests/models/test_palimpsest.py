@@ -100,3 +100,19 @@ def test_exact_forgetting_needs_the_hebbian_rule_and_bad_options_name_their_fiel
         Hopfield(20, bound=0)
     with pytest.raises(ValueError, match=r"^epsilon = -1 is not allowed"):
         Hopfield(20, epsilon=-1)
+
+
+@pytest.mark.parametrize("update", ["async", "sync"])
+def test_a_recall_trajectory_ends_where_recall_does(update) -> None:
+    n, items = 100, _items(9, 30, 100, 0.1)
+    memory = Hopfield(n, activity=0.1, update=update, learning="marginalist")
+    memory.store_many(items)
+    rng = np.random.default_rng(10)
+    for x in items[:5]:
+        cue = flip_bits(rng, x, 15)
+        path = memory.trajectory(cue)
+        np.testing.assert_array_equal(path[0], cue)
+        np.testing.assert_array_equal(path[-1], memory.recall(cue))
+        assert len(path) == memory.last_sweeps[0] + 1
+        if update == "async":  # asynchronous updates never raise the energy
+            assert np.all(np.diff([memory.energy(s) for s in path]) <= 1e-9)

@@ -247,3 +247,23 @@ def test_the_classical_network_blacks_out_where_the_palimpsest_does_not() -> Non
         s.step()
     assert "classical" in s.title and s.keep is None
     assert _curve(frames, since=len(frames) // 2)[0][0] < 0.7  # even the newest item is lost
+
+
+def test_non_spiking_sessions_show_what_the_model_did_in_its_last_operation() -> None:
+    """Hopfield: the last probe's recall sweep by sweep, ending on the recalled pattern, its energy never
+    rising (asynchronous updates); Sparsey: each CM's highest win probability, between 1/k and 1, and G."""
+    s, frames = _collect("hopfield")
+    for _ in range(30):
+        s.step()
+    last = [f for f in frames if f.memory is not None][-1]
+    d = last.dynamics
+    x, jac = d.series["Jaccard with the probed item"]
+    _, energy = d.series["energy / |energy of the item|"]
+    assert x[0] == 0 and jac[-1] == pytest.approx(jaccard(last.memory.recalled, last.memory.target))
+    assert np.all(np.diff(energy) <= 1e-12)
+    s, frames = _collect("sparsey")
+    for _ in range(5):
+        s.step()
+    d = [f for f in frames if f.dynamics is not None][-1].dynamics
+    x, top = d.series["highest win probability"]
+    assert x.size == 20 and np.all((top >= 1 / 20 - 1e-12) & (top <= 1 + 1e-12)) and "G = " in d.title

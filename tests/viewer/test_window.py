@@ -144,6 +144,9 @@ def test_switching_model_and_backend_restarts_the_session(live, qtbot) -> None:
     qtbot.waitUntil(lambda: len(w.panels.forgetting.points) >= 6, timeout=TIMEOUT_MS)
     first = w.panels.forgetting.points[0]
     assert first.interference == 0 and first.recall == 1.0  # the only item stored is recalled exactly
+    # the recall's sweeps in place of membrane traces
+    assert w.panels.dynamics is not None and w.panels.dynamics.latest is not None
+    assert "Jaccard with the probed item" in w.panels.dynamics.curves
     x, _recog, recall = w.panels.forgetting.curve()
     assert x[0] == 0 and 0.0 <= recall.min() <= recall.max() <= 1.0
 
