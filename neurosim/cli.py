@@ -145,7 +145,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if args.what == "viewer":
             from neurosim.viewer import bench as viewer_bench
 
-            rows = viewer_bench.bench(seed=args.seed, log=log, **kw)
+            rows = viewer_bench.bench(seed=args.seed, log=log, **kw) + viewer_bench.live(seed=args.seed, log=log)
         elif args.what == "elm":
             from neurosim.experiments import elm_bench
 

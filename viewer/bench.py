@@ -12,6 +12,11 @@ as the live window's redraw timer does. Three rows, side by side in one process:
 * ``window``: the whole live panel grid (raster, traces, weight heatmap, memory and
   forgetting panels) fed the core session's own frames (one per ms of model time,
   ``frame_ms`` of them per redraw).
+
+:func:`live` adds a row per live session (``live ca3``, ``live hopfield``, ...): the real live
+window, its model at full speed in the worker thread on the same cores, for ``seconds`` of wall
+time; redraws per second (the 30 Hz timer draws only when a frame brought something new) and
+the model's progress.
 """
 
 from __future__ import annotations
@@ -136,4 +141,35 @@ def bench(*, n: int = 10_000, window_ms: float = 500.0, frame_ms: float = 10.0, 
         r["spikes_in_window"] = in_window
     log(f"{in_window} spikes in the last {window_ms:g} ms window; {machine()}; Qt platform "
         f"{os.environ.get('QT_QPA_PLATFORM', 'default')}, Python {platform.python_version()}")
+    return rows
+
+
+LIVE = ("ca3", "hopfield", "sparsey", "core")
+
+
+def live(names: tuple[str, ...] = LIVE, *, seconds: float = 10.0, seed: int = 0, log=print) -> list[dict]:
+    """Redraws per second of the live window for each session at full speed (module docstring)."""
+    _offscreen_without_display()
+    from neurosim.viewer.qt import QtCore, application
+    from neurosim.viewer.window import LiveWindow
+
+    app = application()
+    rows = []
+    for name in names:
+        window = LiveWindow(name, seed=seed, speed=None)
+        window.show()
+        app.processEvents()
+        session = window.session  # the window lets go of it when the event loop quits
+        start, drawn = time.monotonic(), window.frames_drawn
+        QtCore.QTimer.singleShot(round(1000 * seconds), app.quit)
+        app.exec()
+        wall = time.monotonic() - start
+        progress = (f"{len(session.items)} items" if hasattr(session, "items")
+                    else f"{(window.panels.raster.head + 1) * window.panels.raster.bin:g} ms")
+        rows.append({"row": f"live {name}", "seconds": wall, "fps": (window.frames_drawn - drawn) / wall,
+                     "frames_received": window.frames_received, "progress": progress})
+        log(f"live {name:<9} {rows[-1]['fps']:6.1f} redraws/s over {wall:.1f} s, {window.frames_received} frames, "
+            f"model: {progress}")
+        window.close()
+        app.processEvents()
     return rows

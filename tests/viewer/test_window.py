@@ -267,6 +267,14 @@ def test_viewer_bench_runs_its_three_rows_on_the_same_spikes(qtbot) -> None:
     assert all(r["fps"] > 0 and r["frames"] == 5 for r in rows)
 
 
+def test_viewer_bench_has_a_row_per_live_session(qtbot) -> None:
+    from neurosim.viewer import bench
+
+    rows = bench.live(("hopfield", "sparsey"), seconds=1.0, log=lambda *a, **k: None)
+    assert [r["row"] for r in rows] == ["live hopfield", "live sparsey"]
+    assert all(r["fps"] > 0 and r["frames_received"] > 0 and r["progress"].endswith("items") for r in rows)
+
+
 def test_a_cue_being_edited_survives_probes_and_the_curve_keeps_every_probe(qtbot) -> None:
     from neurosim.viewer.panels import MAX_DOTS, ForgettingPanel, MemoryPanel
     from neurosim.viewer.sessions import CurvePoint, MemoryView
