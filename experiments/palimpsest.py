@@ -151,6 +151,7 @@ def _capacity(res, runs, sizes, path: Path) -> Path:
             ax.plot(*zip(*pts, strict=True), "o-", color=COLORS[k], label=f"N = {n}")
         ax.set_xlabel(RULES[rule][0])
         ax.set_ylabel("capacity / N")
+        ax.set_ylim(bottom=0)
         ax.set_title(rule, fontsize=10)
         ax.legend(fontsize=8)
     fig.suptitle("palimpsest capacity: the newest items retrieved, per unit")
