@@ -53,10 +53,10 @@ MARGINALIST_THRESHOLD = 0.8  # x the on/off-field midpoint; see _hopfield_margin
 
 def _hopfield_marginalist(n: int, active: int, f: float) -> dict:
     """The marginalist palimpsest (epsilon 3.5): an item of age k weighs exp(-3.5^2 k / 2N), so its fragments
-    drive its units less than the newest item's, and the Hebbian entry's 0.9 of the midpoint lost the oldest
-    of 3 items at f = 0.05 (N = 200, Jaccard 0.78 over 3 seeds). At 0.8: 1.00 at f = 0.05, 0.1, 0.2, 0.5, and
-    after 2000 items at f = 0.1 recall from half cues of the newest 0-4 / 5-9 / 10-19 items is 0.99 / 0.99 /
-    0.76 (0.9: 1.00 / 0.80 / 0.31)."""
+    drive its units less than the newest item's. At the Hebbian entry's 0.9 of the midpoint the oldest of 3
+    items was lost at f = 0.05 (N = 200); at 0.8 all are recalled at f = 0.05 to 0.5
+    (tests/models/test_memory_contract.py), and the newest of 2000 items at f = 0.1
+    (tests/models/test_palimpsest.py)."""
     from neurosim.models.hopfield import auto_threshold
 
     return {"activity": f, "threshold": MARGINALIST_THRESHOLD * auto_threshold(f), "learning": "marginalist"}
