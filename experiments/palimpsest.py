@@ -3,8 +3,10 @@
 The classical (Hebbian) network blacks out past about 0.138 N items: every memory is lost at once.
 A palimpsest (:mod:`neurosim.models.hopfield`, ``learning``) forgets the oldest items instead and keeps
 a stationary number of the newest: clipped weights (Parisi 1986; ``bound``) or marginalist decay
-(Nadal, Toulouse, Changeux & Dehaene 1986; Mezard, Nadal & Toulouse 1986; ``epsilon``). Theory gives
-that number as a fixed fraction of N (a capacity alpha_c N), with an optimal bound or decay.
+(Nadal, Toulouse, Changeux & Dehaene 1986; Mezard, Nadal & Toulouse 1986; ``epsilon``), for which
+theory gives that number as a fixed fraction of N (a capacity alpha_c N) with an optimal bound or
+decay; or binary synapses with stochastic transitions (Amit & Fusi 1994; ``q``), for which it grows
+only like log(q sqrt N) / q.
 
 Protocol per (rule, parameter, N, repetition): a stream of ``STREAM`` x N random dense patterns (a = 0.5)
 is stored one at a time, far past the steady state; then each of the ``min(N/2, 100)`` most recent items
@@ -36,7 +38,7 @@ STREAM = 10      # patterns stored, in units of N
 NOISE = 0.1      # share of a cue's units flipped
 RETRIEVED = 0.9  # overlap with the item for a retrieval
 RULES = {"hebbian": ("-", (0.0,)), "clipped": ("bound", (0.2, 0.3, 0.4, 0.6)),
-         "marginalist": ("epsilon", (2.0, 3.0, 3.5, 4.0, 5.0, 6.0))}
+         "marginalist": ("epsilon", (2.0, 3.0, 3.5, 4.0, 5.0, 6.0)), "binary": ("q", (0.1, 0.2, 0.3, 0.5))}
 
 
 def probe(rule: str, value: float, n: int, rep: int, seed: int, backend: str, device: str | None
@@ -143,8 +145,8 @@ def _capacity(res, runs, sizes, path: Path) -> Path:
     from neurosim.plotting import COLORS, pyplot, save
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, rule in zip(axes, ("clipped", "marginalist"), strict=True):
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, rule in zip(axes, ("clipped", "marginalist", "binary"), strict=True):
         for k, n in enumerate(sizes):
             pts = [(v, capacity(res.trials[i].metrics["overlap"][0] >= RETRIEVED) / n)
                    for i, (r, v, s) in enumerate(runs) if r == rule and s == n]

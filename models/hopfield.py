@@ -62,10 +62,19 @@ Learning (``learning``): how a store changes the weights, :math:`\Delta_\mu = \f
   :math:`\varepsilon`): an item of age k (stores since) weighs :math:`\lambda^k`. The weights leave the
   integers, so ties at the threshold are no longer exact.
 
-Both palimpsests keep a stationary number of the most recent items retrievable, proportional to
-N, and never black out; ``neurosim run palimpsest`` measures that number against ``bound`` and
-``epsilon`` and at several N (docs/forgetting.md). ``forget(method="exact")`` needs the Hebbian
-rule (clipping and decay are not invertible); ``"unlearning"`` works under every rule.
+- ``"binary"`` (Amit & Fusi 1994, bounded synapses with stochastic transitions): every weight has
+  two states, :math:`W_{ij} = \pm (1 - m^2)/N`, drawn at random (symmetric) at the start; a store
+  sets each pair's weight to the sign of its Hebbian term :math:`(s_i - m)(s_j - m)` with probability
+  ``q``, and leaves it otherwise. An item of age k keeps about :math:`q(1-q)^k` of its signal
+  against noise of order :math:`1/\sqrt N`, so the number of newest items retrieved grows only
+  like :math:`\log(q\sqrt N)/q`, at best about :math:`\sqrt N` (q of order :math:`1/\sqrt N`):
+  less than linearly. The transitions are drawn from the seed. Meant for dense patterns: for sparse
+  ones the sign rule treats the frequent off-off pairs as potentiating.
+
+The clipped and marginalist palimpsests keep a stationary number of the most recent items
+retrievable, proportional to N, and never black out; ``neurosim run palimpsest`` measures that
+number for every rule, against its parameter and N (docs/forgetting.md). ``forget(method="exact")``
+needs the Hebbian rule (the others are not invertible); ``"unlearning"`` works under every rule.
 
 Threshold: ``threshold=0`` is right for ``a = 0.5``. For sparse patterns a
 stored pattern's own field is :math:`(s^\mu_i - m)(1 - m^2)` (on units :math:`(1-m)(1-m^2)`,
@@ -128,7 +137,7 @@ from neurosim import _checks as ck
 from neurosim.memory import Memory, as_pattern
 
 UPDATES = ("async", "sync")
-LEARNING = ("hebbian", "clipped", "marginalist")  # how a store changes the weights (module docstring)
+LEARNING = ("hebbian", "clipped", "marginalist", "binary")  # how a store changes the weights (module docstring)
 _ENGINES = {"numba": "neurosim.models.hopfield_numba", "torch": "neurosim.models.hopfield_torch"}
 
 
@@ -239,6 +248,7 @@ class HopfieldParams:
     learning: str = "hebbian"        # "hebbian", "clipped" (bounded weights) or "marginalist" (decaying weights)
     bound: float = 0.3               # learning="clipped": |W_ij| <= bound (1 - m^2) / sqrt(N)
     epsilon: float = 3.5             # learning="marginalist": lambda = exp(-epsilon^2 / (2 N)) per store
+    q: float = 0.1                   # learning="binary": each synapse's transition probability per store
 
     def __post_init__(self) -> None:
         _check_activity(self.activity)
@@ -247,6 +257,8 @@ class HopfieldParams:
             ck.fail("bound", self.bound, "in (0, 100] (units of (1 - m^2) / sqrt(N))")
         if not 0.0 < ck.finite("epsilon", self.epsilon) <= 100.0:
             ck.fail("epsilon", self.epsilon, "in (0, 100] (lambda = exp(-epsilon^2 / (2 N)))")
+        if not 0.0 < ck.finite("q", self.q) <= 1.0:
+            ck.fail("q", self.q, "in (0, 1] (a transition probability)")
         if not 0.0 < ck.finite("unlearning_rate", self.unlearning_rate) <= 10.0:
             ck.fail("unlearning_rate", self.unlearning_rate, "in (0, 10] (storages of one item)")
         ck.count("unlearning_steps", self.unlearning_steps)
@@ -284,12 +296,12 @@ class Hopfield(_Network):
     def __init__(self, n_units: int, *, activity: float = 0.5, threshold: float | str = "auto",
                  update: str = "async", max_sweeps: int = 100, unlearning_rate: float = 1.0,
                  unlearning_steps: int = 1, learning: str = "hebbian", bound: float = 0.3, epsilon: float = 3.5,
-                 seed: int = 0, backend: str = "numba", device: str | None = None,
+                 q: float = 0.1, seed: int = 0, backend: str = "numba", device: str | None = None,
                  dtype: str | None = None) -> None:
         self.params = HopfieldParams(activity=activity, threshold=threshold, update=update, max_sweeps=max_sweeps,
                                      unlearning_rate=unlearning_rate, unlearning_steps=unlearning_steps,
-                                     learning=learning, bound=bound, epsilon=epsilon)
-        if learning != "hebbian":  # clipping and decay are not invertible: no exact removal
+                                     learning=learning, bound=bound, epsilon=epsilon, q=q)
+        if learning != "hebbian":  # clipping, decay and transitions are not invertible: no exact removal
             self.forget_methods = ("unlearning",)
         self._init_network(n_units, activity, max_sweeps, seed, backend, device, dtype)
         self._reset()
@@ -305,6 +317,9 @@ class Hopfield(_Network):
             bound = max(1.0, round(p.bound * step_sd * math.sqrt(self.n_units)))
             decay = math.exp(-p.epsilon**2 / (2.0 * self.n_units))
             for row in c:
+                if p.learning == "binary":
+                    self._transitions(row, step_sd)
+                    continue
                 if p.learning == "marginalist":
                     self._arrays.scale(decay)
                 self._arrays.add(row[None])
@@ -331,11 +346,28 @@ class Hopfield(_Network):
                 self._arrays.add(self._centred(self._recall(items)), -float(self.params.unlearning_rate))
         self.n_stored -= 1
 
+    def _transitions(self, c: np.ndarray, level: float) -> None:
+        """learning="binary": each pair (i < j) takes the sign of c_i c_j with probability q (symmetric)."""
+        upper = np.triu_indices(self.n_units, 1)
+        j = self._arrays.weights()
+        move = self._synapses.random(upper[0].size) < self.params.q
+        sign = np.sign(c[upper[0][move]] * c[upper[1][move]])
+        j[upper[0][move], upper[1][move]] = sign * level
+        j[upper[1][move], upper[0][move]] = sign * level
+        self._arrays.set(j)
+
     def _reset(self) -> None:
         self._arrays = self._engine.HopfieldArrays(self.n_units, self.device, self.dtype)
         self.n_stored = 0
         self.last_sweeps = np.zeros(0, dtype=np.int64)
         self._orders.reset()
+        if self.params.learning == "binary":  # synapses start in random states; transitions from the seed
+            self._synapses = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,)))
+            level = (1.0 - self.params.mean_spin**2) * self._scale**2
+            upper = np.triu_indices(self.n_units, 1)
+            j = np.zeros((self.n_units, self.n_units))
+            j[upper] = np.where(self._synapses.random(upper[0].size) < 0.5, level, -level)
+            self._arrays.set(j + j.T)
 
     # -- inspection --------------------------------------------------------------------------------------
     @property

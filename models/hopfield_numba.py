@@ -121,6 +121,11 @@ class HopfieldArrays:
         self.j += weight * (c.T @ c)
         np.fill_diagonal(self.j, 0.0)
 
+    def set(self, j: np.ndarray) -> None:
+        """Replace the weights (zero diagonal)."""
+        self.j[:] = j
+        np.fill_diagonal(self.j, 0.0)
+
     def scale(self, factor: float) -> None:
         """Multiply every weight by ``factor`` (a decay)."""
         self.j *= factor

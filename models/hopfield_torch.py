@@ -103,6 +103,10 @@ class HopfieldArrays(_OnDevice):
         self.j += weight * (ct.T @ ct)
         self.j.fill_diagonal_(0.0)
 
+    def set(self, j: np.ndarray) -> None:
+        self.j = self.tensor(j)
+        self.j.fill_diagonal_(0.0)
+
     def scale(self, factor: float) -> None:
         self.j *= factor
 

@@ -53,7 +53,7 @@ def test_clipped_weights_are_the_hebbian_sum_clipped_after_each_store(a) -> None
     np.testing.assert_array_equal(wide.weights, hebbian.weights)
 
 
-@pytest.mark.parametrize("learning", ["clipped", "marginalist"])
+@pytest.mark.parametrize("learning", ["clipped", "marginalist", "binary"])
 def test_both_engines_learn_and_recall_alike(learning) -> None:
     pytest.importorskip("torch")
     n, items = 80, _items(3, 300, 80)
@@ -138,3 +138,30 @@ def test_clipping_is_a_palimpsest_for_dense_patterns_only() -> None:
     memory = create("hopfield-marginalist", n_units=n, sparsity=0.1)
     memory.store_many(items)
     assert jaccard(memory.recall_many(cues), newest).mean() >= 0.95
+
+
+def test_binary_synapses_take_the_hebbian_sign_with_probability_q() -> None:
+    """Amit & Fusi: two symmetric states; a store moves a share q of the pairs to its sign; the draws come
+    from the seed; the newest item's familiarity is about q, an older one's about q (1 - q)^age."""
+    n, q = 120, 0.3
+    items = _items(11, 40, n)
+    memory = Hopfield(n, learning="binary", q=q, seed=2)
+    w0 = memory.weights
+    level = 1.0 / n
+    assert np.all(np.isin(np.round(w0[~np.eye(n, dtype=bool)] / level), [-1, 1])) and np.array_equal(w0, w0.T)
+    memory.store(items[0])
+    w1 = memory.weights
+    s = np.where(items[0], 1.0, -1.0)
+    changed = (w1 != w0) & ~np.eye(n, dtype=bool)
+    assert np.array_equal(np.sign(w1[changed]), np.sign(np.outer(s, s))[changed])  # only towards the sign
+    was_other = (np.sign(w0) != np.sign(np.outer(s, s))) & ~np.eye(n, dtype=bool)
+    assert abs(changed.sum() / was_other.sum() - q) < 0.03  # a share q of the pairs that could move, moved
+    memory.store_many(items[1:])
+    fam = memory.recognize_many(items[[-1, -4]])
+    assert abs(fam[0] - q) < 0.1 and abs(fam[1] - q * (1 - q) ** 3) < 0.1
+    again, other = Hopfield(n, learning="binary", q=q, seed=2), Hopfield(n, learning="binary", q=q, seed=3)
+    for m in (again, other):
+        m.store_many(items)
+    assert np.array_equal(again.weights, memory.weights) and not np.array_equal(other.weights, memory.weights)
+    again.reset()
+    np.testing.assert_array_equal(again.weights, w0)  # reset draws the same starting states
