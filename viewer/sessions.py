@@ -103,6 +103,24 @@ class Frame:
     dynamics: Dynamics | None = None
 
 
+def merge(a: Frame | None, b: Frame) -> Frame:
+    """One frame holding ``a`` then ``b``: events and samples of both, the later state (weights, memory view,
+    dynamics, message) where ``b`` has one, and every curve point. Sending one merged frame in place of
+    many loses nothing the panels show."""
+    if a is None:
+        return b
+    spikes = dict(a.spikes)
+    for p, (t, i) in b.spikes.items():
+        spikes[p] = (np.concatenate([spikes[p][0], t]), np.concatenate([spikes[p][1], i])) if p in spikes else (t, i)
+    if a.traces.size and b.traces.size:
+        times, traces = np.concatenate([a.trace_times, b.trace_times]), np.concatenate([a.traces, b.traces])
+    else:
+        times, traces = (b.trace_times, b.traces) if b.traces.size else (a.trace_times, a.traces)
+    return Frame(t=b.t, spikes=spikes, trace_times=times, traces=traces, weights={**a.weights, **b.weights},
+                 memory=b.memory if b.memory is not None else a.memory, curve=a.curve + b.curve,
+                 message=b.message or a.message, dynamics=b.dynamics if b.dynamics is not None else a.dynamics)
+
+
 class Stopped(Exception):  # noqa: N818 (a request, not an error)
     """Raised inside a run when the session was asked to stop."""
 
@@ -156,6 +174,8 @@ class Session:
         self.weight_names: tuple[str, ...] = ()
         self.n_units = 0
         self.speed: float | None = self.default_speed  # time units per wall second; None: as fast as it goes
+        # called at every pacing point: the viewer's worker sets it to wait while the window is behind
+        self.yield_to_window: Callable[[], None] = lambda: None
         self._stop = threading.Event()
         self._clock: tuple[float, float, float | None] | None = None
 
@@ -186,6 +206,7 @@ class Session:
         of the current operation); raise :class:`Stopped` when asked to stop."""
         if self._stop.is_set():
             raise Stopped
+        self.yield_to_window()
         speed = self.speed
         now = time.monotonic()
         if speed is None:

@@ -11,6 +11,7 @@ interface thread, and stopping one waits for its operation to reach the next obs
 
 from __future__ import annotations
 
+import math
 import queue
 import time
 from pathlib import Path
@@ -24,6 +25,16 @@ from neurosim.viewer.qt import QtCore, QtGui, QtWidgets, Signal
 
 SPEEDS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, None)
 MAX_IN_FLIGHT = 120
+# frames (and status messages) a worker sends per wall second at most; faster ones are merged
+# (sessions.merge), so a model at full speed costs the interface thread no more than this
+SEND_RATE = 60.0
+# pacing the model for the window: while the window draws (its timer's handler: taking the frames'
+# data into the panels, then painting them), the worker sleeps at its next pacing point, releasing
+# the interpreter, up to MAX_YIELD_S each time. Drawing the whole window holds the interpreter for
+# about 25 ms (measured offscreen, 1400 x 860): a model that kept running took half of those slices
+# and left the window 12-18 redraws/s
+DRAW_RATE = 30.0
+MAX_YIELD_S = 0.05
 
 
 class Worker(QtCore.QObject):
@@ -45,19 +56,53 @@ class Worker(QtCore.QObject):
         # frames sent (written by the worker thread only) and taken (by the interface thread only)
         self.sent = 0
         self.taken = 0
+        self._held: sessions.Frame | None = None  # frames merged since the last one sent
+        self._held_message = ""
+        self._last_sent = -math.inf
+        self.window_drawing = False  # set by the window while it draws
+        self.window_drew = time.monotonic()  # when it last finished drawing
+        session.yield_to_window = self.yield_to_window
+
+    def yield_to_window(self) -> None:
+        """Sleep while the window draws or is due to (its last draw ended over 1 / DRAW_RATE ago), at most
+        ``MAX_YIELD_S``."""
+        until = time.monotonic() + MAX_YIELD_S
+        while ((self.window_drawing or time.monotonic() - self.window_drew > 1.0 / DRAW_RATE)
+               and time.monotonic() < until and not self.session.stopped):
+            time.sleep(0.001)
 
     def send(self, frame: sessions.Frame) -> None:
-        """Queue ``frame`` to the window, waiting while it has ``MAX_IN_FLIGHT`` frames still to take:
-        a model that makes frames faster than the window takes them (Hopfield at full speed makes
-        thousands a second) is slowed down instead of filling memory."""
-        while self.sent - self.taken >= MAX_IN_FLIGHT and not self.session.stopped:
-            time.sleep(0.002)
-        self.sent += 1
-        self.frame.emit((self, frame))
+        """Hold ``frame``, merged with those held since the last one sent; send at most ``SEND_RATE``
+        a second (and whenever the worker goes idle: :meth:`flush`)."""
+        self._held = sessions.merge(self._held, frame)
+        if time.monotonic() - self._last_sent >= 1.0 / SEND_RATE:
+            self.flush()
+
+    def say(self, text: str) -> None:
+        """A status message, sent with the next frame (at most ``SEND_RATE`` a second)."""
+        self._held_message = text
+        if time.monotonic() - self._last_sent >= 1.0 / SEND_RATE:
+            self.flush()
+
+    def flush(self) -> None:
+        """Queue what is held to the window, waiting while it has ``MAX_IN_FLIGHT`` frames still to take: a
+        model that makes frames faster than the window takes them is slowed down instead of filling memory."""
+        if self._held is not None:
+            while self.sent - self.taken >= MAX_IN_FLIGHT and not self.session.stopped:
+                time.sleep(0.002)
+            self.sent += 1
+            self.frame.emit((self, self._held))
+            self._held = None
+        if self._held_message:
+            self.message.emit(self._held_message)
+            self._held_message = ""
+        self._last_sent = time.monotonic()
 
     def loop(self) -> None:
         try:
             while not self.session.stopped:
+                if not self.playing:
+                    self.flush()  # idle: what the last operation made goes out now
                 try:
                     cmd, arg = self.commands.get_nowait() if self.playing else self.commands.get(timeout=0.05)
                 except queue.Empty:
@@ -69,19 +114,23 @@ class Worker(QtCore.QObject):
                 if cmd == "play":
                     self.playing = bool(arg)
                 elif cmd == "step":
-                    self.message.emit(self.session.step())
+                    self.yield_to_window()
+                    self.say(self.session.step())
                     self.operations += 1
                     if self.session.finished:
                         self.playing = False
+                        self.flush()
                         self.ended.emit()
                 elif cmd in ("recall", "forget"):
                     try:
-                        self.message.emit(getattr(self.session, cmd)(arg).label)
+                        self.say(getattr(self.session, cmd)(arg).label)
                     except (TypeError, ValueError, NotImplementedError) as exc:  # cannot do that here: say so, go on
-                        self.message.emit(f"cannot {cmd}: {exc}")
+                        self.say(f"cannot {cmd}: {exc}")
+                    self.flush()
         except sessions.Stopped:
             pass
         except Exception as exc:  # shown in the status bar; the window stays usable
+            self.flush()
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
             self.finished.emit()
@@ -267,8 +316,17 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.step_action.setEnabled(False)
 
     def redraw(self) -> None:
-        if self.panels is not None and self.panels.render():
-            self.frames_drawn += 1
+        worker = self.worker
+        if worker is not None:
+            worker.window_drawing = True  # the model waits at its next pacing point
+        try:
+            if self.panels is not None and self.panels.render():
+                self.panels.repaint()  # paint now, while the model waits, not at the next event
+                self.frames_drawn += 1
+        finally:
+            if worker is not None:
+                worker.window_drawing = False
+                worker.window_drew = time.monotonic()
         since, drawn = self._rate
         now = time.monotonic()
         if now - since >= 1.0:
