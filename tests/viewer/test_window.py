@@ -270,7 +270,7 @@ def test_viewer_bench_runs_its_three_rows_on_the_same_spikes(qtbot) -> None:
 def test_viewer_bench_has_a_row_per_live_session(qtbot) -> None:
     from neurosim.viewer import bench
 
-    rows = bench.live(("hopfield", "sparsey"), seconds=1.0, log=lambda *a, **k: None)
+    rows = bench.live(("hopfield", "sparsey"), seconds=1.0, warmup=0.5, log=lambda *a, **k: None)
     assert [r["row"] for r in rows] == ["live hopfield", "live sparsey"]
     assert all(r["fps"] > 0 and r["frames_received"] > 0 and r["progress"].endswith("items") for r in rows)
 
