@@ -348,13 +348,11 @@ class Hopfield(_Network):
 
     def _transitions(self, c: np.ndarray, level: float) -> None:
         """learning="binary": each pair (i < j) takes the sign of c_i c_j with probability q (symmetric)."""
-        upper = np.triu_indices(self.n_units, 1)
-        j = self._arrays.weights()
+        upper = self._upper
         move = self._synapses.random(upper[0].size) < self.params.q
-        sign = np.sign(c[upper[0][move]] * c[upper[1][move]])
-        j[upper[0][move], upper[1][move]] = sign * level
-        j[upper[1][move], upper[0][move]] = sign * level
-        self._arrays.set(j)
+        rows, cols = upper[0][move], upper[1][move]
+        value = np.sign(c[rows] * c[cols]) * level
+        self._arrays.assign(np.concatenate([rows, cols]), np.concatenate([cols, rows]), np.concatenate([value, value]))
 
     def _reset(self) -> None:
         self._arrays = self._engine.HopfieldArrays(self.n_units, self.device, self.dtype)
@@ -364,7 +362,7 @@ class Hopfield(_Network):
         if self.params.learning == "binary":  # synapses start in random states; transitions from the seed
             self._synapses = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,)))
             level = (1.0 - self.params.mean_spin**2) * self._scale**2
-            upper = np.triu_indices(self.n_units, 1)
+            upper = self._upper = np.triu_indices(self.n_units, 1)
             j = np.zeros((self.n_units, self.n_units))
             j[upper] = np.where(self._synapses.random(upper[0].size) < 0.5, level, -level)
             self._arrays.set(j + j.T)

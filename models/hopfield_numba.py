@@ -126,6 +126,10 @@ class HopfieldArrays:
         self.j[:] = j
         np.fill_diagonal(self.j, 0.0)
 
+    def assign(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Set the weights at (rows, cols) to ``values``, in place."""
+        self.j[rows, cols] = values
+
     def scale(self, factor: float) -> None:
         """Multiply every weight by ``factor`` (a decay)."""
         self.j *= factor

@@ -107,6 +107,9 @@ class HopfieldArrays(_OnDevice):
         self.j = self.tensor(j)
         self.j.fill_diagonal_(0.0)
 
+    def assign(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        self.j[torch.as_tensor(rows, device=self.dev), torch.as_tensor(cols, device=self.dev)] = self.tensor(values)
+
     def scale(self, factor: float) -> None:
         self.j *= factor
 
