@@ -477,8 +477,7 @@ class ForgettingPanel(pg.PlotWidget):
         self.forgotten_recog = pg.ScatterPlotItem(size=7, symbol="s", pen=pg.mkPen((200, 200, 200)), brush=None,
                                                   name="forgotten items: familiarity")
         for item in (self.forgotten_recall, self.forgotten_recog):
-            self.addItem(item)
-            self.plotItem.legend.addItem(item, item.name())
+            self.addItem(item)  # named: the legend lists it
         dashed = pg.mkPen((240, 120, 60), width=1, style=QtCore.Qt.PenStyle.DashLine)
         self.horizon = pg.InfiniteLine(angle=90, pen=dashed, label=f"recall >= {self.HORIZON:g}",
                                        labelOpts={"position": 0.12, "color": (240, 120, 60)})

@@ -267,6 +267,14 @@ def test_viewer_bench_runs_its_three_rows_on_the_same_spikes(qtbot) -> None:
     assert all(r["fps"] > 0 and r["frames"] == 5 for r in rows)
 
 
+def test_the_forgetting_curve_legend_names_each_series_once(qtbot) -> None:
+    from neurosim.viewer.panels import ForgettingPanel
+
+    labels = [label.text for _, label in ForgettingPanel(keep=50).plotItem.legend.items]
+    assert labels == ["recall (Jaccard, half cue)", "recognition (familiarity)", "forgotten items: recall",
+                      "forgotten items: familiarity"]
+
+
 def test_viewer_bench_has_a_row_per_live_session(qtbot) -> None:
     from neurosim.viewer import bench
 
