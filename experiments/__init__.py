@@ -64,8 +64,9 @@ REGISTRY: dict[str, Experiment] = {
                    "vs stored patterns, next to Hopfield 0.138 N", "neurosim.experiments.ca3_auto_capacity"),
         Experiment("forgetting", "every memory model through recognition, recall, retention, rehearsal and capacity "
                    "protocols (--full, --scheduler, --workers)", "neurosim.experiments.forgetting", engines=MEMORIES),
-        Experiment("palimpsest", "palimpsest Hopfield networks (clipped weights, marginalist decay) against the "
-                   "Hebbian blackout: the newest items retrieved at steady state, per N (--full: N up to 800)",
+        Experiment("palimpsest", "palimpsest Hopfield networks (clipped weights, marginalist decay, binary synapses) "
+                   "against the Hebbian blackout: the newest items retrieved at steady state, per N (--full: N up "
+                   "to 800)",
                    "neurosim.experiments.palimpsest", engines=MEMORIES),
         Experiment("unlearning", "targeted forgetting: every memory that can forget, by each of its methods, against "
                    "interference: efficacy, damage vs overlap, savings, membership-inference AUC (--full)",
