@@ -60,8 +60,7 @@ Learning (``learning``): how a store changes the weights, :math:`\Delta_\mu = \f
 - ``"marginalist"`` (Nadal, Toulouse, Changeux & Dehaene 1986; Mézard, Nadal & Toulouse 1986):
   :math:`W \leftarrow \lambda W + \Delta_\mu`, :math:`\lambda = e^{-\varepsilon^2 / (2N)}` (``epsilon`` =
   :math:`\varepsilon`): an item of age k (stores since) weighs :math:`\lambda^k`. The weights leave the
-  integers, so ties at the threshold are no longer exact.
-
+  integers, so ties at the threshold are no longer exact;
 - ``"binary"`` (Amit & Fusi 1994, bounded synapses with stochastic transitions): every weight has
   two states, :math:`W_{ij} = \pm (1 - m^2)/N`, drawn at random (symmetric) at the start; a store
   sets each pair's weight to the sign of its Hebbian term :math:`(s_i - m)(s_j - m)` with probability
@@ -74,7 +73,9 @@ Learning (``learning``): how a store changes the weights, :math:`\Delta_\mu = \f
 The clipped and marginalist palimpsests keep a stationary number of the most recent items
 retrievable, proportional to N, and never black out; ``neurosim run palimpsest`` measures that
 number for every rule, against its parameter and N (docs/forgetting.md). ``forget(method="exact")``
-needs the Hebbian rule (the others are not invertible); ``"unlearning"`` works under every rule.
+needs the Hebbian rule (the others are not invertible); ``"unlearning"`` works under every rule,
+within its weights: the clipped rule clips after it, the binary one makes anti-Hebbian transitions
+(each pair towards the opposite of the retrieved state's sign, with probability q).
 
 Threshold: ``threshold=0`` is right for ``a = 0.5``. For sparse patterns a
 stored pattern's own field is :math:`(s^\mu_i - m)(1 - m^2)` (on units :math:`(1-m)(1-m^2)`,
@@ -245,7 +246,7 @@ class HopfieldParams:
     max_sweeps: int = 100            # most sweeps per recall
     unlearning_rate: float = 1.0     # forget(method="unlearning"): epsilon, in storages of one item
     unlearning_steps: int = 1        # forget(method="unlearning"): settle-and-weaken rounds
-    learning: str = "hebbian"        # "hebbian", "clipped" (bounded weights) or "marginalist" (decaying weights)
+    learning: str = "hebbian"        # "hebbian", "clipped", "marginalist" or "binary" (module docstring)
     bound: float = 0.3               # learning="clipped": |W_ij| <= bound (1 - m^2) / sqrt(N)
     epsilon: float = 3.5             # learning="marginalist": lambda = exp(-epsilon^2 / (2 N)) per store
     q: float = 0.1                   # learning="binary": each synapse's transition probability per store
@@ -314,7 +315,7 @@ class Hopfield(_Network):
             self._arrays.add(c)
         else:  # palimpsests: one item at a time, in order (module docstring)
             step_sd = (1.0 - p.mean_spin**2) * self._scale**2  # s.d. of one store's step, integer units
-            bound = max(1.0, round(p.bound * step_sd * math.sqrt(self.n_units)))
+            bound = self._bound()
             decay = math.exp(-p.epsilon**2 / (2.0 * self.n_units))
             for row in c:
                 if p.learning == "binary":
@@ -341,17 +342,30 @@ class Hopfield(_Network):
     def _forget(self, items: np.ndarray, keys: None, method: str) -> None:
         if method == "exact":
             self._arrays.add(self._centred(items), -1.0)
-        else:  # Hebbian unlearning of the state the item retrieves (module docstring)
-            for _ in range(self.params.unlearning_steps):
-                self._arrays.add(self._centred(self._recall(items)), -float(self.params.unlearning_rate))
+        else:  # Hebbian unlearning of the state the item retrieves, within the rule's weights (module docstring)
+            p = self.params
+            for _ in range(p.unlearning_steps):
+                state = self._centred(self._recall(items))
+                if p.learning == "binary":  # anti-Hebbian transitions: towards the opposite sign
+                    self._transitions(state[0], (1.0 - p.mean_spin**2) * self._scale**2, sign=-1.0)
+                    continue
+                self._arrays.add(state, -float(p.unlearning_rate))
+                if p.learning == "clipped":
+                    self._arrays.clip(self._bound())
         self.n_stored -= 1
 
-    def _transitions(self, c: np.ndarray, level: float) -> None:
-        """learning="binary": each pair (i < j) takes the sign of c_i c_j with probability q (symmetric)."""
+    def _bound(self) -> float:
+        """learning="clipped": the bound in integer weight units (module docstring)."""
+        step_sd = (1.0 - self.params.mean_spin**2) * self._scale**2
+        return max(1.0, round(self.params.bound * step_sd * math.sqrt(self.n_units)))
+
+    def _transitions(self, c: np.ndarray, level: float, sign: float = 1.0) -> None:
+        """learning="binary": each pair (i < j) takes ``sign`` times the sign of c_i c_j with probability q
+        (symmetric)."""
         upper = self._upper
         move = self._synapses.random(upper[0].size) < self.params.q
         rows, cols = upper[0][move], upper[1][move]
-        value = np.sign(c[rows] * c[cols]) * level
+        value = sign * np.sign(c[rows] * c[cols]) * level
         self._arrays.assign(np.concatenate([rows, cols]), np.concatenate([cols, rows]), np.concatenate([value, value]))
 
     def _reset(self) -> None:

@@ -165,3 +165,19 @@ def test_binary_synapses_take_the_hebbian_sign_with_probability_q() -> None:
     assert np.array_equal(again.weights, memory.weights) and not np.array_equal(other.weights, memory.weights)
     again.reset()
     np.testing.assert_array_equal(again.weights, w0)  # reset draws the same starting states
+
+
+@pytest.mark.parametrize(("learning", "check"), [("clipped", "bounded"), ("binary", "two states")])
+def test_unlearning_stays_within_the_rules_weights(learning, check) -> None:
+    n, items = 100, _items(12, 50, 100)
+    memory = Hopfield(n, learning=learning)
+    memory.store_many(items)
+    before = memory.weights
+    memory.forget(items[-1])  # unlearning, the only method here
+    after = memory.weights
+    assert not np.array_equal(after, before)
+    off = ~np.eye(n, dtype=bool)
+    if check == "bounded":
+        assert np.abs(after).max() <= np.abs(before).max() + 1e-15
+    else:
+        assert set(np.round(np.abs(after[off]) * n, 9)) == {1.0} and np.array_equal(after, after.T)
