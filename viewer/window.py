@@ -29,10 +29,10 @@ MAX_IN_FLIGHT = 120
 # (sessions.merge), so a model at full speed costs the interface thread no more than this
 SEND_RATE = 60.0
 # pacing the model for the window: while the window draws (its timer's handler: taking the frames'
-# data into the panels, then painting them), the worker sleeps at its next pacing point, releasing
-# the interpreter, up to MAX_YIELD_S each time. Drawing the whole window holds the interpreter for
-# about 25 ms (measured offscreen, 1400 x 860): a model that kept running took half of those slices
-# and left the window 12-18 redraws/s
+# data into the panels, then painting them), or is due to (its last draw ended over 1 / DRAW_RATE
+# ago), the worker sleeps at its next pacing point, releasing the interpreter, up to MAX_YIELD_S
+# each time. Drawing the whole window holds the interpreter for about 25 ms (measured offscreen,
+# 1400 x 860); a model that kept running took slices of it (docs/benchmarks.md, live sessions)
 DRAW_RATE = 30.0
 MAX_YIELD_S = 0.05
 
@@ -250,7 +250,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.panels = PanelGrid(session.populations, session.traced, session.weight_names, session.n_units,
                                 bin=session.bin, window=session.window, time_unit=session.time_unit,
                                 weight_axes=weight_axes, curve=session.has_curve, weight_unit=session.weight_unit,
-                                keep=getattr(session, "keep", None),
+                                keep=session.keep,
                                 dynamics=isinstance(session, sessions.ActivitySession))
         self.panels.memory.recall_requested.connect(self.recall)
         self.panels.memory.forget_requested.connect(self.forget)
