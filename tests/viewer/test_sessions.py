@@ -267,3 +267,20 @@ def test_non_spiking_sessions_show_what_the_model_did_in_its_last_operation() ->
     d = [f for f in frames if f.dynamics is not None][-1].dynamics
     x, top = d.series["highest win probability"]
     assert x.size == 20 and np.all((top >= 1 / 20 - 1e-12) & (top <= 1 + 1e-12)) and "G = " in d.title
+
+
+def test_merged_frames_keep_every_event_and_the_latest_state() -> None:
+    a = sessions.Frame(t=1.0, spikes={"x": (np.array([0.0]), np.array([3]))}, trace_times=np.array([0.0, 1.0]),
+                       traces=np.array([[1.0], [2.0]]), weights={"w": np.zeros(2)}, message="first",
+                       curve=(sessions.CurvePoint(0, 1.0, 1.0),))
+    b = sessions.Frame(t=2.0, spikes={"x": (np.array([1.5]), np.array([4])), "y": (np.array([2.0]), np.array([0]))},
+                       trace_times=np.array([2.0]), traces=np.array([[3.0]]), weights={"w": np.ones(2)},
+                       curve=(sessions.CurvePoint(1, 0.5, 0.5),))
+    m = sessions.merge(sessions.merge(None, a), b)
+    np.testing.assert_array_equal(m.spikes["x"][0], [0.0, 1.5])
+    np.testing.assert_array_equal(m.spikes["x"][1], [3, 4])
+    assert set(m.spikes) == {"x", "y"} and m.t == 2.0
+    np.testing.assert_array_equal(m.trace_times, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(m.traces[:, 0], [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(m.weights["w"], np.ones(2))  # the later matrix
+    assert [p.interference for p in m.curve] == [0, 1] and m.message == "first"  # b said nothing new
