@@ -285,7 +285,7 @@ class Hopfield(_Network):
     """The classical Hopfield network under the memory contract (see the module docstring).
 
     ``store`` adds one outer product, ``recall`` runs the dynamics from the cue (bool result),
-    ``recognize`` is the effective overlap, ``reset`` forgets everything. ``n_stored`` counts
+    ``recognize`` is the normalised energy, ``reset`` forgets everything. ``n_stored`` counts
     stored items (with repeats); ``last_sweeps`` holds the sweeps each cue of the last recall took.
     """
 
