@@ -293,9 +293,18 @@ def random_patterns(rng: np.random.Generator, n_patterns: int, size: int, active
     return out
 
 
+def _one_item(item: Any) -> np.ndarray:
+    """``item`` as one bool pattern: a 1-D array (the cue helpers below draw for one item at a time)."""
+    x = np.asarray(item, dtype=bool)
+    if x.ndim != 1:
+        ck.fail("item shape", x.shape, "one pattern, a 1-D array (draw for several items in a loop)")
+    return x
+
+
 def partial_cue(rng: np.random.Generator, item: np.ndarray, keep: float) -> np.ndarray:
     """A random fraction ``keep`` (rounded, at least one) of the item's active units; the rest off."""
     ck.in_range("keep", keep, 0.0, 1.0)
+    item = _one_item(item)
     on = np.flatnonzero(item)
     k = max(1, int(round(keep * on.size))) if on.size else 0
     cue = np.zeros_like(item, dtype=bool)
@@ -315,7 +324,7 @@ def add_bits(rng: np.random.Generator, item: np.ndarray, k: int) -> np.ndarray:
 
 def _switch(rng: np.random.Generator, item: np.ndarray, k: int, active: bool) -> np.ndarray:
     """Flip ``k`` random units among the item's active (or inactive) ones."""
-    cue = np.asarray(item, dtype=bool).copy()
+    cue = _one_item(item).copy()
     pool = np.flatnonzero(cue if active else ~cue)
     if not isinstance(k, (int, np.integer)) or not 0 <= k <= pool.size:
         which = "active" if active else "inactive"
@@ -326,7 +335,7 @@ def _switch(rng: np.random.Generator, item: np.ndarray, k: int, active: bool) ->
 
 def flip_bits(rng: np.random.Generator, item: np.ndarray, k: int) -> np.ndarray:
     """The item with ``k`` random units flipped (noise)."""
-    item = np.asarray(item, dtype=bool)
+    item = _one_item(item)
     if not isinstance(k, (int, np.integer)) or not 0 <= k <= item.size:
         ck.fail("k", k, f"an integer in [0, {item.size}]")
     cue = item.copy()
@@ -337,7 +346,7 @@ def flip_bits(rng: np.random.Generator, item: np.ndarray, k: int) -> np.ndarray:
 
 def move_bits(rng: np.random.Generator, item: np.ndarray, k: int) -> np.ndarray:
     """The item with ``k`` of its active units moved to units outside it: same sparsity, overlap |item| - k."""
-    item = np.asarray(item, dtype=bool)
+    item = _one_item(item)
     return drop_bits(rng, item, k) | (add_bits(rng, item, k) & ~item)
 
 

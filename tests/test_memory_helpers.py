@@ -68,3 +68,16 @@ def test_jaccard() -> None:
     b = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], dtype=bool)
     np.testing.assert_allclose(jaccard(a, b), [1.0, 0.0, 1.0])
     np.testing.assert_allclose(jaccard(a[:1], np.array([[1, 1, 1, 0]], dtype=bool)), [2 / 3])
+
+
+def test_cue_helpers_take_one_item_and_say_so_for_several() -> None:
+    """A 2-D array used to pass: flip_bits raised an IndexError, partial_cue set the wrong units silently."""
+    from neurosim.memory import add_bits, drop_bits, flip_bits, move_bits, partial_cue
+
+    rng = np.random.default_rng(0)
+    items = np.zeros((3, 10), dtype=bool)
+    items[:, :4] = True
+    for helper, arg in ((flip_bits, 2), (drop_bits, 1), (add_bits, 1), (move_bits, 1), (partial_cue, 0.5)):
+        with pytest.raises(ValueError, match=r"^item shape = \(3, 10\) is not allowed: one pattern, a 1-D array"):
+            helper(rng, items, arg)
+        assert helper(rng, items[0], arg).shape == (10,)
