@@ -85,7 +85,8 @@ def full_steps(cap: int) -> tuple[int, ...]:
 CAPS: dict[str, tuple[int, int]] = {"hopfield": (1000, 10000), "hopfield-marginalist": (1000, 10000),
                                     "dam-poly": (1000, 10000),
                                     "dam-exp": (1000, 10000),
-                                    "sparsey": (1000, 10000), "dendrites": (1000, 10000), "ca3": (200, 1000),
+                                    "sparsey": (1000, 10000),
+                                    "sparsey-decay": (1000, 10000), "dendrites": (1000, 10000), "ca3": (200, 1000),
                                     "ca3-auto": (100, 500)}
 MODELS = tuple(registry.names())  # every registered memory (a test checks that CAPS covers them)
 

@@ -9,7 +9,7 @@ the same inputs and the same uniforms:
   experiments use;
 - ``numba per item``: one call per input (``SparseyMemory.store``: what an
   interactive user does), Python overhead included;
-- ``numpy reference``: :func:`~neurosim.models.sparsey.step_reference` per input,
+- ``numpy reference``: :func:`~neurosim.models.sparsey_reference.step_reference` per input,
   the anchor.
 
 All three give the same codes (checked). Throughput = inputs learned per second;
@@ -24,7 +24,8 @@ import time
 import numpy as np
 
 from neurosim.memory import random_patterns
-from neurosim.models.sparsey import MAC, step_reference
+from neurosim.models.sparsey import MAC
+from neurosim.models.sparsey_reference import step_reference
 
 PUBLISHED_PER_S = 2000 / 220
 

@@ -104,6 +104,19 @@ def _ca3_auto(n: int, active: int, f: float) -> dict:
     return {"params": CA3AutoParams(w_inh_nA=CA3_AUTO_INHIBITION * PC_RULE.w_max_nA)}
 
 
+SPARSEY_CELLS = 20  # q CMs of k cells each, for both registered MACs
+
+
+def _sparsey_decay(n: int, active: int, f: float) -> dict:
+    """decay p = 2 f / k: one item sets the share s = f / k of the U weights, so their share stays below
+    s / (s + p) = 1/3, where a stored code still wins its CMs. Measured at N = 200, 600 items, half cues
+    (recall >= 0.9 for the newest): 6 / 7 / 3 items at f = 0.05 / 0.1 / 0.2 (p = f / k: 1-5, weights 0.4
+    full; 4 f / k: 3, weights 0.17 full); the newest ~10 items' G stays above a novel item's."""
+    from neurosim.models.sparsey import CSAParams
+
+    return {"q": SPARSEY_CELLS, "k": SPARSEY_CELLS, "params": CSAParams(decay=2 * f / SPARSEY_CELLS)}
+
+
 CA3_KEYS = 50
 
 
@@ -119,7 +132,10 @@ _REGISTRY: dict[str, Entry] = {
                      "neurosim.models.dense_memory:DenseAssociativeMemory", "n_units", ("numba", "torch"),
                      lambda n, a, f: {"interaction": "exponential", "activity": f}),
     "sparsey": Entry("Sparsey MAC, 20 x 20 cells, single-trial learning", "neurosim.models.sparsey:SparseyMemory",
-                     "n_inputs", ("numba", "torch"), lambda n, a, f: {"q": 20, "k": 20}),
+                     "n_inputs", ("numba", "torch"), lambda n, a, f: {"q": SPARSEY_CELLS, "k": SPARSEY_CELLS}),
+    "sparsey-decay": Entry("palimpsest Sparsey MAC: each set weight returns to 0 with probability 2 f / k per "
+                           "stored item (bounded binary synapses)", "neurosim.models.sparsey:SparseyMemory",
+                           "n_inputs", ("numba", "torch"), _sparsey_decay),
     "dendrites": Entry("dendritic autoassociative memory: a neuron per unit, segments of s = max(12, 0.8 a) "
                        "synapses, threshold (s - 1) // 2, <= 64 segments each",
                        "neurosim.models.dendritic_memory:DendriticMemory", "n",

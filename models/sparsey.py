@@ -32,9 +32,17 @@ Two readings of REFERENCES' formulas, stated here:
 
 Learning is single trial: every weight from an active input (U, H and D) to a winner
 is set to 1. With ``freeze_fraction`` set, a MAC stops learning once that fraction of
-its U weights is set (a critical period). Reconstruction (``recall``) reads the U
-weights backwards: input unit ``j`` is on when at least ``recall_threshold`` of the
-code's winners have :math:`w_{ji} = 1`.
+its U weights is set (a critical period). With ``decay`` = :math:`p > 0` the weights are bounded binary
+synapses that forget (Sparsey's optional decay, read as Amit & Fusi's (1994) stochastic depression):
+before each input it learns, every set weight (U, H and D) returns to 0 with probability :math:`p`,
+drawn from the learning Generator, and the input then sets its own weights to 1 again. A weight set
+:math:`t` inputs ago survives with probability :math:`(1 - p)^t`, so an item's code loses its weights
+one by one and its familiarity G falls smoothly with age, and the share of set weights stays bounded
+(at most about :math:`s / (s + p)` for :math:`s` the share one input sets: 0.33 for 20 of 200 inputs
+active, 20 x 20 cells and p = 0.01; 0.27 measured) instead of filling up. Without decay the weights only
+fill: past capacity every unit is recalled and every input has G near 1. Reconstruction (``recall``)
+reads the U weights backwards: input unit ``j`` is on when at least ``recall_threshold`` of the code's
+winners have :math:`w_{ji} = 1`.
 
 Engines (``backend``): ``numba`` (:mod:`.sparsey_numba`: the CSA and learning of a batch of
 inputs in one kernel) and ``torch`` (:mod:`.sparsey_torch`: CPU or CUDA; inputs that neither
@@ -44,7 +52,7 @@ the same codes: the supports are exact integer counts, and the sums over CMs and
 in the same order (torch's on the CPU); only ``exp`` may differ in the last bit, which changes a
 draw only when a uniform falls within about 1e-16 of a cumulative probability. float32 (torch)
 rounds V, G and rho to 24 bits: familiarities within 1e-6, and a draw changes only when a
-uniform falls within that of a cumulative probability. :func:`csa_reference` is the same
+uniform falls within that of a cumulative probability. :func:`.sparsey_reference.csa_reference` is the same
 algorithm for one input in plain numpy, kept as the readable reference both are tested against.
 """
 
@@ -58,6 +66,7 @@ import numpy as np
 
 from neurosim import _checks as ck
 from neurosim.memory import Memory, as_pattern, as_patterns, choose_engine
+from neurosim.models.sparsey_reference import csa_reference
 
 _ENGINES = {"numba": "neurosim.models.sparsey_numba", "torch": "neurosim.models.sparsey_torch"}
 
@@ -76,6 +85,7 @@ class CSAParams:
     lambda_d: float = 1.0         # exponent of the top-down support
     min_active: int = 1           # pi_min: fewest active bottom-up inputs for the MAC to code
     freeze_fraction: float | None = None  # stop learning once this fraction of U weights is set
+    decay: float = 0.0            # probability per learned input that each set weight returns to 0
 
     def __post_init__(self) -> None:
         ck.in_range("g_low", self.g_low, 0.0, 0.999)
@@ -88,6 +98,7 @@ class CSAParams:
         ck.count("min_active", self.min_active, minimum=1)
         if self.freeze_fraction is not None:
             ck.in_range("freeze_fraction", self.freeze_fraction, 1e-9, 1.0)
+        ck.in_range("decay", self.decay, 0.0, 1.0)
 
 
 @dataclass
@@ -114,47 +125,6 @@ def code_bits(cells: np.ndarray, n_cells: int) -> np.ndarray:
 def code_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Number of CMs in which two codes (winner indices, (..., q)) share their winner; silent CMs never match."""
     return np.count_nonzero((a == b) & (a >= 0), axis=-1)
-
-
-# ---------------------------------------------------------------------------------------------
-# the reference: one input, plain numpy
-
-
-def csa_reference(weights: dict[str, np.ndarray], active: dict[str, np.ndarray], q: int, k: int,
-                  params: CSAParams) -> tuple[np.ndarray, float, np.ndarray]:
-    """V (q k), G and rho (q k) for one input; ``weights[s]`` is (n_s, q k), ``active[s]`` index arrays.
-
-    Sources missing from ``active`` (or with no active unit) are absent from the product.
-    """
-    lam = {"u": params.lambda_u, "h": params.lambda_h, "d": params.lambda_d}
-    v = np.ones(q * k)
-    for s, idx in active.items():
-        if len(idx):
-            v *= (weights[s][idx].sum(axis=0) / len(idx)) ** lam[s]
-    vq = v.reshape(q, k)
-    g = float(vq.max(axis=1).mean())
-    eta = 1.0 + max(0.0, (g - params.g_low) / (1.0 - params.g_low)) ** params.gamma * params.chi * k
-    mu = (eta - 1.0) / (1.0 + np.exp(-(vq - params.sigmoid_center) / params.sigmoid_width)) + 1.0
-    rho = mu / mu.sum(axis=1, keepdims=True)
-    return v, g, rho.ravel()
-
-
-def step_reference(weights: dict[str, np.ndarray], active: dict[str, np.ndarray], q: int, k: int,
-                   params: CSAParams, uniforms: np.ndarray, *, recognize: bool = False,
-                   learn: bool = True) -> tuple[np.ndarray, float]:
-    """One CSA step and its learning in plain numpy: (code (q,) cell indices, G); learns in ``weights``."""
-    v, g, rho = csa_reference(weights, active, q, k, params)
-    if recognize:
-        code = v.reshape(q, k).argmax(axis=1)
-    else:
-        # the first cell whose cumulative probability exceeds the CM's uniform (the last on round-off)
-        cum = np.cumsum(rho.reshape(q, k), axis=1)
-        code = np.minimum((cum <= np.asarray(uniforms)[:, None]).sum(axis=1), k - 1)
-    code = code + np.arange(q) * k
-    if learn:
-        for s, idx in active.items():
-            weights[s][np.ix_(idx, code)] = 1
-    return code, g
 
 
 def _csr(items: np.ndarray | list) -> tuple[np.ndarray, np.ndarray]:
@@ -272,12 +242,24 @@ class MAC:
             ck.fail("sequence", sequence, "False for a MAC built with horizontal=False")
         if not recognize and rng is None:
             ck.fail("rng", rng, "a numpy Generator (learning mode draws winners)")
+        decays = learn and self.params.decay > 0
+        if decays and rng is None:
+            ck.fail("rng", rng, "a numpy Generator (decay draws the weights that return to 0)")
         if top_down is not None:
             if self.n_top_down == 0:
                 ck.fail("top_down", "given", "None for a MAC built with n_top_down=0")
-            d_ptr, d_idx = _csr(self._rows("top_down", top_down, self.n_top_down))
-            if d_ptr.size != n + 1:
-                ck.fail("top_down rows", d_ptr.size - 1, f"{n} (one per input)")
+            td = self._rows("top_down", top_down, self.n_top_down)
+            if td.shape[0] != n:
+                ck.fail("top_down rows", td.shape[0], f"{n} (one per input)")
+        if decays and n > 1:  # the weights decay between inputs: one engine call per input
+            parts = [self.present(row[None], rng, learn=True, recognize=recognize, sequence=sequence,
+                                  top_down=None if top_down is None else td[i:i + 1], require_input=require_input)
+                     for i, row in enumerate(x)]
+            return Codes(np.concatenate([c.cells for c in parts]), np.concatenate([c.familiarity for c in parts]))
+        if decays and not self.frozen:
+            self._decay(rng)
+        if top_down is not None:
+            d_ptr, d_idx = _csr(td)
         else:
             d_ptr, d_idx = np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
         u_ptr, u_idx = _csr(x)
@@ -292,6 +274,16 @@ class MAC:
                                      uniforms, bool(recognize), bool(learn), freeze_at, self._n_set)
         self.frozen = freeze_at >= 0 and self._n_set[0] >= freeze_at
         return Codes(codes, gs)
+
+    def _decay(self, rng: np.random.Generator) -> None:
+        """Each set weight returns to 0 with probability ``params.decay`` (one uniform per set weight, U then H
+        then D, in index order: the same draws on every engine)."""
+        arrays = [self._arrays.array(name) for name in ("u", "h", "d")]
+        for w in arrays:
+            on = np.flatnonzero(w)
+            w.flat[on[rng.random(on.size) < self.params.decay]] = 0
+        self._arrays.load(*arrays)
+        self._n_set[0] = np.count_nonzero(arrays[0])
 
     def probabilities(self, item: Any, *, previous: np.ndarray | None = None,
                       top_down: Any = None) -> tuple[np.ndarray, float, np.ndarray]:
@@ -329,9 +321,10 @@ class SparseyMemory(Memory):
     ``forget(item)`` (``method="exact"``) removes the weights the item's code gained for it: the memory
     keeps the code each stored copy got, and after forgetting one copy (the latest) the U weights are
     those the remaining copies set, :math:`w_{ji} = \max_{\nu} x^\nu_j [i \in \text{code}^\nu]`, so a
-    weight that another item's code also uses stays (codes that share cells keep what they share).
-    Exact in the weights; not a memory that never stored the item: the codes of the items stored after
-    it were chosen with its weights in place (familiarity shaped their draws), and they stay as chosen.
+    weight that another item's code also uses stays (codes that share cells keep what they share), and one
+    that decayed stays at 0. Exact in the weights; not a memory that never stored the item: the codes of the
+    items stored after it were chosen with its weights in place (familiarity shaped their draws),
+    and they stay as chosen.
     """
 
     familiarity: ClassVar[str] = ("G, the mean over CMs of the best cell's share of the item's active units that it "
@@ -390,6 +383,7 @@ class SparseyMemory(Memory):
             x = np.unpackbits(np.frombuffer(t, dtype=np.uint8), count=self.n_inputs).astype(bool)
             u[np.ix_(x, cells)] = 1
         snap = self.mac.snapshot()
+        u &= snap["u"]  # a weight that decayed stays at 0
         snap["u"], snap["n_set"] = u, np.array([int(u.sum())], dtype=np.int64)
         self.mac.restore(snap)
 

@@ -2,7 +2,7 @@
 
 :func:`_run_batch` presents the inputs in order (each may learn before the next is coded);
 :class:`MacArrays` holds a MAC's binary weights as numpy uint8 arrays and is the interface
-:mod:`.sparsey_torch` shares. :func:`neurosim.models.sparsey.csa_reference` is the readable
+:mod:`.sparsey_torch` shares. :func:`neurosim.models.sparsey_reference.csa_reference` is the readable
 numpy reference both engines are tested against.
 """
 

@@ -17,7 +17,8 @@ from neurosim.memory import FLOAT32_TOLERANCE, Memory, RecognitionMemory, jaccar
 from neurosim.models import available, create, registry
 
 N = 200
-NAMES = ("hopfield", "hopfield-marginalist", "dam-poly", "dam-exp", "sparsey", "dendrites", "ca3", "ca3-auto")
+NAMES = ("hopfield", "hopfield-marginalist", "dam-poly", "dam-exp", "sparsey", "sparsey-decay", "dendrites", "ca3",
+         "ca3-auto")
 CASES = [(name, engine) for name, engines in available().items() for engine in engines if engine != "brian2"]
 
 
@@ -136,6 +137,7 @@ _FINGERPRINT = {
     "dam-poly": lambda m, x: m.recall_many(x ^ (np.arange(x.shape[1]) % 3 == 0)),
     "dam-exp": lambda m, x: m.recall_many(x ^ (np.arange(x.shape[1]) % 3 == 0)),
     "sparsey": lambda m, x: np.array([m.code(i) for i in x]),
+    "sparsey-decay": lambda m, x: np.array([m.code(i) for i in x]),
     "dendrites": lambda m, x: m.segments.cells[:m.segments.rows],
     "ca3": lambda m, x: m.recall_many(x),
     "ca3-auto": lambda m, x: m.weight_matrix(),

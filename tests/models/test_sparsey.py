@@ -11,8 +11,9 @@ import pytest
 from scipy.stats import chisquare
 
 from neurosim.memory import Memory, add_bits, drop_bits, random_patterns
-from neurosim.models.sparsey import MAC, CSAParams, SparseyMemory, code_overlap, csa_reference, step_reference
+from neurosim.models.sparsey import MAC, CSAParams, SparseyMemory, code_overlap
 from neurosim.models.sparsey_hierarchy import Hierarchy, Level
+from neurosim.models.sparsey_reference import csa_reference, step_reference
 
 
 def _csr_rows(x: np.ndarray) -> list[np.ndarray]:
