@@ -304,10 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--backend", default="numba", choices=backends.names(), help="live: the model's backend")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--neurons", type=int, help="live core: the network's size (default 2000)")
-    v.add_argument("--classical", action="store_true", help="live hopfield: the classical (Hebbian) network, which "
-                   "blacks out past its capacity, instead of the palimpsest")
-    v.add_argument("--keep", type=int, help="live sparsey: forget items older than this many (default 50; 0: keep "
-                   "every item, and watch the weights fill up)")
+    v.add_argument("--classical", action="store_true", help="live hopfield and sparsey: the classical network, "
+                   "which blacks out past its capacity, instead of the palimpsest (sparsey: keeping its newest 50)")
+    v.add_argument("--keep", type=int, help="live sparsey: forget items older than this many (default: none for the "
+                   "palimpsest, 50 with --classical; 0: keep every item, and watch the classical weights fill up)")
     v.add_argument("--speed", help="live: model time per wall second (ms/s, or operations/s for hopfield and "
                    "sparsey): 1, 3, 10, 30, 100, 300, 1000 or max (default: the model's)")
     v.add_argument("--fps", type=float, default=30.0, help="redraws per second (default 30)")

@@ -49,16 +49,18 @@ def run(args: argparse.Namespace) -> int:
             if args.live != "core":
                 raise ValueError(f"--neurons is not allowed for --live {args.live}: only for core")
             options["core"] = {"n": args.neurons}
+        classical = {"hopfield": {"model": "hopfield"}, "sparsey": {"model": "sparsey", "keep": sessions.SPARSEY_KEEP}}
         if args.classical:
-            if args.live != "hopfield":
-                raise ValueError(f"--classical is not allowed for --live {args.live}: only for hopfield")
-            options["hopfield"] = {"model": "hopfield"}
+            if args.live not in classical:
+                allowed = " and ".join(classical)
+                raise ValueError(f"--classical is not allowed for --live {args.live}: only for {allowed}")
+            options[args.live] = classical[args.live]
         if args.keep is not None:
             if args.live != "sparsey":
                 raise ValueError(f"--keep is not allowed for --live {args.live}: only for sparsey")
             if args.keep < 0:
                 raise ValueError(f"--keep = {args.keep} is not allowed: an integer >= 0 (0: keep every item)")
-            options["sparsey"] = {"keep": args.keep or None}
+            options["sparsey"] = {**options.get("sparsey", {}), "keep": args.keep or None}
         from neurosim.viewer.window import SPEEDS
 
         speed = "default"

@@ -663,16 +663,21 @@ def _hopfield(seed: int, emit: Emit | None, backend: str = "numba", n_units: int
     return s
 
 
-SPARSEY_KEEP = 50  # the live Sparsey MAC keeps its newest 50 items: its capacity at 10% activity (docs/forgetting.md)
+SPARSEY_MODELS = ("sparsey-decay", "sparsey")
+SPARSEY_KEEP = 50  # the classical live MAC keeps its newest 50 items: its capacity at 10% activity (docs/forgetting.md)
 
 
 def _sparsey(seed: int, emit: Emit | None, backend: str = "numba", n_units: int = 200, active: int = 20,
-             keep: int | None = SPARSEY_KEEP) -> ActivitySession:
-    """Sparsey's binary weights fill up (every unit recalled, familiarity 1 for everything) past its capacity,
-    so the session forgets items older than ``keep`` (exactly: ``forget``); None keeps everything."""
+             model: str = "sparsey-decay", keep: int | None = None) -> ActivitySession:
+    """The palimpsest MAC by default (``sparsey-decay``: its weights decay, so it keeps recognising its newest
+    items at any load); ``model="sparsey"`` is the classical MAC, whose binary weights fill up past its
+    capacity (every unit recalled, familiarity 1 for everything). ``keep`` forgets items older than that
+    many (exactly: ``forget``), a load policy for either; None keeps everything."""
     from neurosim.models import create
 
-    memory = create("sparsey", n_units=n_units, sparsity=active / n_units, seed=seed, backend=backend)
+    if model not in SPARSEY_MODELS:
+        ck.fail("model", model, f"one of {list(SPARSEY_MODELS)}")
+    memory = create(model, n_units=n_units, sparsity=active / n_units, seed=seed, backend=backend)
 
     def selection(cue: np.ndarray, item: np.ndarray | None) -> Dynamics:
         """The code selection for the cue: each CM's highest win probability (1: no noise, the familiar
@@ -686,7 +691,8 @@ def _sparsey(seed: int, emit: Emit | None, backend: str = "numba", n_units: int 
     s = ActivitySession(memory, n_units, active, lambda: memory.weights, "input -> code cells", selection,
                         seed=seed, emit=emit)
     policy = f", keeps the newest {keep}" if keep is not None else ""
-    s.name, s.title = "sparsey", f"Sparsey MAC, 20 x 20 cells, {n_units} inputs{policy} ({backend})"
+    kind = f"palimpsest (decay {memory.params.decay:g})" if memory.params.decay else "classical"
+    s.name, s.title = "sparsey", f"{kind} Sparsey MAC, 20 x 20 cells, {n_units} inputs{policy} ({backend})"
     s.ages = (0, 1, 2, 5, 10, 20, 50, 100)
     s.probes_per_step = 2
     s.weight_unit, s.engines = "binary", HOPFIELD_ENGINES

@@ -225,12 +225,14 @@ def _curve(frames, since: int = 0) -> dict[int, tuple[float, float, int]]:
                 sum(p.interference == a for p in points)) for a in sorted({p.interference for p in points})}
 
 
-@pytest.mark.parametrize(("name", "steps", "kw"), [("hopfield", 1000, {}), ("sparsey", 400, {})])
+@pytest.mark.parametrize(("name", "steps", "kw"), [("hopfield", 1000, {}), ("sparsey", 400, {}),
+                                                   ("sparsey", 400, {"model": "sparsey", "keep": 50})])
 def test_live_memories_stay_informative_far_past_their_capacity(name, steps, kw) -> None:
-    """As fast as it runs, 5 N items into the palimpsest Hopfield network and 2 N into Sparsey (which
-    forgets items older than its 50 newest): the newest item is still recalled (from a half cue, where a cue
-    alone scores 0.5) and old items are less familiar than new ones, over the run's last half (measured:
-    Hopfield 1.00 recall at age 0, familiarity 0.99 at age 0 and 0.29 at 40; Sparsey 0.99, 1.0 and 0.77)."""
+    """As fast as it runs, 5 N items into the palimpsest Hopfield network and 2 N into Sparsey (the palimpsest
+    MAC, or the classical one forgetting items older than its 50 newest): the newest item is still recalled
+    (from a half cue, where a cue alone scores 0.5) and old items are less familiar than new ones, over the
+    run's last half (measured: Hopfield 1.00 recall at age 0, familiarity 0.99 at age 0 and 0.29 at 40;
+    Sparsey with decay 1.00, 1.00 and 0.72 at 100; Sparsey keeping 50: 0.99, 1.00 and 0.77)."""
     s, frames = _collect(name, **kw)
     for _ in range(steps):
         s.step()
@@ -241,9 +243,12 @@ def test_live_memories_stay_informative_far_past_their_capacity(name, steps, kw)
     assert all(n >= 5 for _, _, n in curve.values())
 
 
-def test_the_classical_network_blacks_out_where_the_palimpsest_does_not() -> None:
-    s, frames = _collect("hopfield", model="hopfield")
-    for _ in range(1000):
+@pytest.mark.parametrize(("name", "steps", "classical"), [("hopfield", 1000, "hopfield"), ("sparsey", 400, "sparsey")])
+def test_the_classical_network_blacks_out_where_the_palimpsest_does_not(name, steps, classical) -> None:
+    """With no load policy the classical memories lose even the newest item (Sparsey: recall 0.15, every
+    familiarity 1.0: its weights are full)."""
+    s, frames = _collect(name, model=classical)
+    for _ in range(steps):
         s.step()
     assert "classical" in s.title and s.keep is None
     assert _curve(frames, since=len(frames) // 2)[0][0] < 0.7  # even the newest item is lost

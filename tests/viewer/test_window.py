@@ -222,7 +222,7 @@ def test_view_command_saves_a_screenshot_and_rejects_bad_input(qtbot, tmp_path, 
     assert cli.main(["view", "--live", "core", "--neurons", "5", "--after", "0"]) == 2
     assert "--neurons = 5 is not allowed: an integer >= 10" in capsys.readouterr().err
     assert cli.main(["view", "--live", "ca3", "--classical", "--after", "0"]) == 2
-    assert "--classical is not allowed for --live ca3: only for hopfield" in capsys.readouterr().err
+    assert "--classical is not allowed for --live ca3: only for hopfield and sparsey" in capsys.readouterr().err
     assert cli.main(["view", "--live", "sparsey", "--keep", "-1", "--after", "0"]) == 2
     assert "--keep = -1 is not allowed: an integer >= 0" in capsys.readouterr().err
     assert cli.main(["view", "--live", "hopfield", "--backend", "reference", "--after", "0"]) == 2
