@@ -191,6 +191,9 @@ class CA3AutoMemory(Memory):
     stochastic: ClassVar[bool] = False
     familiarity: ClassVar[str] = ("the fraction of the item's active units that the network completes when each "
                                   "half of the item (alternate active units) cues the other half")
+    familiarity_limit: ClassVar[str] = ("past capacity the saturating STDP weights fill up and every item, stored "
+                                        "or novel, is completed (at 400 items of 20 / 200 active: every familiarity "
+                                        "1, AUC 0.5); it cannot rank them")
     no_forget: ClassVar[str] = ("no DG spike pattern with STDP on forgets a stored assembly of the published "
                                 "circuit: neurosim run ca3-auto-forget; reset() forgets everything")
 

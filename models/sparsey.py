@@ -341,6 +341,10 @@ class SparseyMemory(Memory):
         self.mac = MAC(self.n_inputs, q, k, params=self.params, backend=self.backend, device=self.device,
                        dtype=self.dtype)
         self.rng = np.random.default_rng(self.seed)
+        if self.params.decay == 0:
+            self.familiarity_limit = ("without decay the binary weights fill up past capacity and every item, stored "
+                                      "or novel, gets G = 1 (at 400 items of 20 / 200 active: AUC 0.5); it cannot "
+                                      "rank them: use CSAParams(decay=...)")
         self._learned: list[tuple[bytes, np.ndarray]] = []  # (item, its code) of each copy that learned (forget)
 
     def store_many(self, items: Any, keys: Any = None) -> Codes:

@@ -17,7 +17,9 @@ module validates every input once, for every model, and states what all share:
   partial or noisy item (or, keyed, a key); ``recall_many(cues)`` is ``recall`` of each row;
 - **recognize(item)** returns the item's familiarity, a float in [0, 1]. Every model
   documents what its familiarity measures (:attr:`RecognitionMemory.familiarity`); all
-  share that stored items score above novel ones in expectation (below capacity);
+  share that stored items score above novel ones in expectation (below capacity). Past
+  capacity most still rank the newest stored items above novel ones; a model whose
+  familiarity saturates says so in :attr:`RecognitionMemory.familiarity_limit`;
   ``recognize_many(items)`` is ``recognize`` of each row;
 - **reads never change the memory**: after any number of ``recall`` and ``recognize``
   calls every later answer, and what every later ``store`` does, is exactly what it
@@ -62,6 +64,7 @@ class RecognitionMemory(ABC):
     engines: ClassVar[tuple[str, ...]] = ("numba", "torch")  # the engines this model runs on
     stochastic: ClassVar[bool] = True   # False: no randomness, every seed gives the same results
     familiarity: ClassVar[str] = ""     # what recognize() measures, in one sentence
+    familiarity_limit: ClassVar[str] = ""  # where familiarity stops telling stored from novel items ("": it does not)
     forget_methods: ClassVar[tuple[str, ...]] = ()  # how forget() can remove one item, the default first
     no_forget: ClassVar[str] = ""  # without forget_methods: why, in a phrase, for forget's error
     key_holds_one: ClassVar[bool] = False  # True: a key holds one item, and storing under it replaces that item

@@ -261,3 +261,23 @@ def test_cuda_equals_the_cpu(name: str) -> None:
         runs.append(_answers(m, items, novel, cues))
     np.testing.assert_array_equal(runs[1][0], runs[0][0])
     np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_familiarity_ranks_the_newest_items_above_novel_ones_far_past_capacity_or_says_it_cannot(name) -> None:
+    """400 items of 20 / 200 active (2 N; 8 x the capacity of the best below-capacity memory here): the
+    newest 10 items against 50 novel ones. A memory with no ``familiarity_limit`` ranks them (AUC >= 0.9;
+    measured 1.00 for every such memory); one that states a limit is held to it (AUC <= 0.6; measured 0.50:
+    classical Sparsey and ca3-auto give every item familiarity 1)."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    items, novel = random_patterns(rng, 400, N, 20), random_patterns(rng, 50, N, 20)
+    memory = create(name, n_units=N, sparsity=0.1, seed=0)
+    _store(memory, items)
+    scores = np.r_[memory.recognize_many(items[-10:]), memory.recognize_many(novel)]
+    auc = roc_auc_score([1] * 10 + [0] * 50, scores)
+    if memory.familiarity_limit:
+        assert "cannot" in memory.familiarity_limit and auc <= 0.6, (name, auc)
+    else:
+        assert auc >= 0.9, (name, auc)
