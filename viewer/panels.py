@@ -8,6 +8,7 @@ fast model never makes the interface redraw more often than the window's frame r
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -18,6 +19,10 @@ from neurosim.viewer.sessions import CurvePoint, Dynamics, Frame, MemoryView
 
 BACKGROUND = (18, 18, 24)
 MAX_DOTS = 2000
+# the forgetting curve's dots (probes, and probes of forgotten items) are redrawn at most this often (a
+# second): handing 2000 dots to pyqtgraph's ScatterPlotItem takes about 4 ms, most of a live redraw's
+# budget; the mean lines, cheap, follow every redraw
+DOTS_RATE = 4.0
 
 
 def population_colours(n: int) -> np.ndarray:
@@ -206,6 +211,7 @@ class DynamicsPanel(pg.PlotWidget):
         self.addLegend(offset=(5, 5))
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.latest: Dynamics | None = None
+        self._shown = ("dynamics of the last operation", "")  # (title, x label) on display
         self.dirty = False
 
     def set(self, dynamics: Dynamics) -> None:
@@ -216,13 +222,16 @@ class DynamicsPanel(pg.PlotWidget):
         if not self.dirty or self.latest is None:
             return False
         d = self.latest
-        self.setTitle(d.title)
-        self.setLabel("bottom", d.xlabel)
+        if d.title != self._shown[0]:  # a new label re-lays out its axis: only when it changed
+            self.setTitle(d.title)
+        if d.xlabel != self._shown[1]:
+            self.setLabel("bottom", d.xlabel)
+        self._shown = (d.title, d.xlabel)
         for name, (x, y) in d.series.items():
             if name not in self.curves:
                 colour = pg.intColor(len(self.curves), hues=4)
-                self.curves[name] = self.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
-                                              symbolBrush=colour, name=name)
+                # lines without symbols: a symbol per point is a ScatterPlotItem rebuilt at every redraw
+                self.curves[name] = self.plot(pen=pg.mkPen(colour, width=2), name=name)
             self.curves[name].setData(np.asarray(x), np.asarray(y))
         for name, curve in self.curves.items():
             curve.setVisible(name in d.series)
@@ -252,10 +261,12 @@ class WeightPanel(QtWidgets.QWidget):
         self.bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
         self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         layout.addWidget(self.plot)
+        self._levels: tuple[float, float] | None = None  # the colour scale on display
         self.dirty = False
 
     def _changed(self, _name: str) -> None:
         self.dirty = True
+        self._levels = None
         self.render()
 
     def set(self, name: str, matrix: np.ndarray) -> None:
@@ -274,8 +285,13 @@ class WeightPanel(QtWidgets.QWidget):
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if hi <= lo:
             hi = lo + 1.0
-        self.image.setImage(m, autoLevels=False, levels=(lo, hi))
-        self.bar.setLevels((lo, hi))
+        # the colour scale stays while the weights fill most of it (a new scale re-lays out the colour
+        # bar's axis, a few ms of every redraw when a plastic matrix changes at each frame)
+        old = self._levels
+        if old is None or lo < old[0] or hi > old[1] or hi - lo < 0.8 * (old[1] - old[0]):
+            self._levels = (lo, hi)
+            self.bar.setLevels(self._levels)
+        self.image.setImage(m, autoLevels=False, levels=self._levels)
         self.dirty = False
         return True
 
@@ -445,10 +461,11 @@ class MemoryPanel(QtWidgets.QWidget):
 
 class ForgettingPanel(pg.PlotWidget):
     """Recall and recognition against interference (items stored after the probed one): the
-    latest ``MAX_DOTS`` probes as dots, the mean of every probe at each interference as a line,
-    growing as the run proceeds (running sums: a long run redraws as fast as a short one). Probes
-    of items forgotten on purpose are marked apart (grey crosses: recall, grey squares:
-    familiarity) and kept out of the lines, which stay the curve of forgetting by interference.
+    latest ``MAX_DOTS`` probes as dots (redrawn ``DOTS_RATE`` times a second at most), the mean of
+    every probe at each interference as a line, growing as the run proceeds (running sums: a long run
+    redraws as fast as a short one). Probes of items forgotten on purpose are marked apart (grey
+    crosses: recall, grey squares: familiarity) and kept out of the lines, which stay the curve of
+    forgetting by interference.
 
     Two vertical lines mark the memory's reach: the **recall horizon**, the largest interference at which
     the mean recall so far is at least ``HORIZON`` (measured live), and, for a session with a load policy,
@@ -467,10 +484,9 @@ class ForgettingPanel(pg.PlotWidget):
         self.sums: dict[int, list[float]] = {}  # interference -> [probes, sum recognition, sum recall]
         self.recall_dots = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(240, 120, 60, 90))
         self.addItem(self.recall_dots)
-        self.recall_line = self.plot(pen=pg.mkPen((240, 120, 60), width=2), symbol="o", symbolSize=6,
-                                     symbolBrush=(240, 120, 60), name="recall (Jaccard, half cue)")
-        self.recog_line = self.plot(pen=pg.mkPen((90, 180, 250), width=2), symbol="s", symbolSize=6,
-                                    symbolBrush=(90, 180, 250), name="recognition (familiarity)")
+        # lines without symbols (the dots show the probes): symbols cost a ScatterPlotItem rebuilt every redraw
+        self.recall_line = self.plot(pen=pg.mkPen((240, 120, 60), width=2), name="recall (Jaccard, half cue)")
+        self.recog_line = self.plot(pen=pg.mkPen((90, 180, 250), width=2), name="recognition (familiarity)")
         self.forgotten: deque[CurvePoint] = deque(maxlen=MAX_DOTS)  # probes of items forgotten on purpose
         self.forgotten_recall = pg.ScatterPlotItem(size=9, symbol="x", pen=pg.mkPen((200, 200, 200), width=2),
                                                    name="forgotten items: recall")
@@ -489,6 +505,8 @@ class ForgettingPanel(pg.PlotWidget):
                                          label=f"keeps the newest {keep}", labelOpts={"position": 0.9,
                                                                                       "color": (200, 200, 200)}))
         self.dirty = False
+        self._dots_drawn = -math.inf  # when the dots were last handed over (monotonic seconds)
+        self._dots_stale = False  # probes came since
 
     def recall_horizon(self) -> float | None:
         """The largest interference whose mean recall so far is at least HORIZON (None: none is)."""
@@ -500,7 +518,7 @@ class ForgettingPanel(pg.PlotWidget):
         self.points.clear()
         self.forgotten.clear()
         self.sums = {}
-        self.dirty = True
+        self.dirty = self._dots_stale = True
 
     @property
     def n_points(self) -> int:
@@ -510,9 +528,10 @@ class ForgettingPanel(pg.PlotWidget):
         for p in points:
             if p.forgotten:
                 self.forgotten.append(p)
-                self.dirty = True
+                self.dirty = self._dots_stale = True
                 continue
             self.points.append(p)
+            self._dots_stale = True
             s = self.sums.setdefault(p.interference, [0, 0.0, 0.0])
             s[0] += 1
             s[1] += p.recognition
@@ -538,19 +557,22 @@ class ForgettingPanel(pg.PlotWidget):
         self.dirty = False
 
     def render(self) -> bool:
+        now = time.monotonic()
+        dots_due = now - self._dots_drawn >= 1.0 / DOTS_RATE
+        if self._dots_stale and dots_due:
+            a = np.array([(p.interference, p.recall) for p in self.points]).reshape(-1, 2)
+            self.recall_dots.setData(a[:, 0], a[:, 1])
+            f = np.array([(p.interference, p.recall, p.recognition) for p in self.forgotten]).reshape(-1, 3)
+            self.forgotten_recall.setData(f[:, 0], f[:, 1])
+            self.forgotten_recog.setData(f[:, 0], f[:, 2])
+            self._dots_drawn, self._dots_stale = now, False
+            if not self.dirty:
+                return True  # the dots held back at the last redraw
         if not self.dirty:
             return False
-        if self.points:
-            a = np.array([(p.interference, p.recall) for p in self.points])
-            self.recall_dots.setData(a[:, 0], a[:, 1])
-        else:
-            self.recall_dots.setData([], [])
         x, recog, recall = self.curve()
         self.recall_line.setData(x, recall)
         self.recog_line.setData(x, recog)
-        f = np.array([(p.interference, p.recall, p.recognition) for p in self.forgotten]).reshape(-1, 3)
-        self.forgotten_recall.setData(f[:, 0], f[:, 1])
-        self.forgotten_recog.setData(f[:, 0], f[:, 2])
         horizon = self.recall_horizon()
         self.horizon.setVisible(horizon is not None)
         if horizon is not None:

@@ -29,11 +29,13 @@ MAX_IN_FLIGHT = 120
 # (sessions.merge), so a model at full speed costs the interface thread no more than this
 SEND_RATE = 60.0
 # pacing the model for the window: while the window draws (its timer's handler: taking the frames'
-# data into the panels, then painting them), or is due to (its last draw ended over 1 / DRAW_RATE
-# ago), the worker sleeps at its next pacing point, releasing the interpreter, up to MAX_YIELD_S
-# each time. Drawing the whole window holds the interpreter for about 25 ms (measured offscreen,
-# 1400 x 860); a model that kept running took slices of it (docs/benchmarks.md, live sessions)
+# data into the panels, then painting them), or is about to (its last draw started over
+# 1 / DRAW_RATE - DRAW_LEAD_S ago), the worker sleeps at its next pacing point, releasing the
+# interpreter, up to MAX_YIELD_S each time. The timer's handler needs the interpreter to start: a
+# worker that waited for the last draw's *end* plus a period (as it first did) held it when the
+# timer fired, and the draws came every 45 ms instead of 33 (docs/benchmarks.md, live sessions)
 DRAW_RATE = 30.0
+DRAW_LEAD_S = 0.004
 MAX_YIELD_S = 0.05
 
 
@@ -60,15 +62,19 @@ class Worker(QtCore.QObject):
         self._held_message = ""
         self._last_sent = -math.inf
         self.window_drawing = False  # set by the window while it draws
-        self.window_drew = time.monotonic()  # when it last finished drawing
+        self.window_drew = time.monotonic()  # when it last started drawing
         session.yield_to_window = self.yield_to_window
 
     def yield_to_window(self) -> None:
-        """Sleep while the window draws or is due to (its last draw ended over 1 / DRAW_RATE ago), at most
-        ``MAX_YIELD_S``."""
+        """Sleep while the window draws or is about to (its last draw started over 1 / DRAW_RATE - DRAW_LEAD_S
+        ago), at most ``MAX_YIELD_S``."""
+        def waiting() -> bool:
+            return self.window_drawing or time.monotonic() - self.window_drew > 1.0 / DRAW_RATE - DRAW_LEAD_S
+
+        if waiting():
+            self.flush()  # what the model made since the last frame sent goes into this draw
         until = time.monotonic() + MAX_YIELD_S
-        while ((self.window_drawing or time.monotonic() - self.window_drew > 1.0 / DRAW_RATE)
-               and time.monotonic() < until and not self.session.stopped):
+        while waiting() and time.monotonic() < until and not self.session.stopped:
             time.sleep(0.001)
 
     def send(self, frame: sessions.Frame) -> None:
@@ -161,6 +167,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.rate_label = QtWidgets.QLabel()
         self.status.addPermanentWidget(self.rate_label)
         self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)  # a coarse timer may fire 5% late
         self.timer.setInterval(max(1, round(1000.0 / fps)))
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
@@ -319,14 +326,17 @@ class LiveWindow(QtWidgets.QMainWindow):
         worker = self.worker
         if worker is not None:
             worker.window_drawing = True  # the model waits at its next pacing point
+            worker.window_drew = time.monotonic()
         try:
             if self.panels is not None and self.panels.render():
-                self.panels.repaint()  # paint now, while the model waits, not at the next event
+                # pyqtgraph's scenes paint from posted events: deliver them, then paint now, while the model
+                # waits, not at a later event when the model's thread competes for the interpreter
+                QtCore.QCoreApplication.sendPostedEvents()
+                self.panels.repaint()
                 self.frames_drawn += 1
         finally:
             if worker is not None:
                 worker.window_drawing = False
-                worker.window_drew = time.monotonic()
         since, drawn = self._rate
         now = time.monotonic()
         if now - since >= 1.0:
