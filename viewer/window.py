@@ -28,14 +28,19 @@ MAX_IN_FLIGHT = 120
 # frames (and status messages) a worker sends per wall second at most; faster ones are merged
 # (sessions.merge), so a model at full speed costs the interface thread no more than this
 SEND_RATE = 60.0
-# pacing the model for the window: while the window draws (its timer's handler: taking the frames'
-# data into the panels, then painting them), or is about to (its last draw started over
-# 1 / DRAW_RATE - DRAW_LEAD_S ago), the worker sleeps at its next pacing point, releasing the
-# interpreter, up to MAX_YIELD_S each time. The timer's handler needs the interpreter to start: a
-# worker that waited for the last draw's *end* plus a period (as it first did) held it when the
-# timer fired, and the draws came every 45 ms instead of 33 (docs/benchmarks.md, live sessions)
-DRAW_RATE = 30.0
+# pacing the model for the window: from DRAW_LEAD_S before a redraw is due (the last one started
+# a timer period, 1 / --fps, ago) until it starts, and for the first DRAW_WAIT_S of the redraw itself (its
+# timer's handler: taking the frames' data into the panels, then painting them), the worker
+# sleeps at its next pacing point, releasing the interpreter, up to MAX_YIELD_S each time; it
+# first sends what it holds, so the redraw has new data. The timer's handler needs the
+# interpreter to start: a worker that waited for the last draw's *end* plus a period (as it first
+# did) held it when the timer fired, and the draws came every 45 ms instead of 33. A worker that
+# waited for the whole draw starved a model whose draws take the whole period (the 10k-neuron
+# core: 31 ms), which then had no new frame for the next; one that did not wait at all slowed
+# the paint of a model whose Python competes for the interpreter (CA3). Measured in
+# docs/benchmarks.md (live sessions)
 DRAW_LEAD_S = 0.004
+DRAW_WAIT_S = 0.02
 MAX_YIELD_S = 0.05
 
 
@@ -63,13 +68,15 @@ class Worker(QtCore.QObject):
         self._last_sent = -math.inf
         self.window_drawing = False  # set by the window while it draws
         self.window_drew = time.monotonic()  # when it last started drawing
+        self.draw_period = 1.0 / 30.0  # the window's timer period (s); the window sets its own
         session.yield_to_window = self.yield_to_window
 
     def yield_to_window(self) -> None:
-        """Sleep while the window draws or is about to (its last draw started over 1 / DRAW_RATE - DRAW_LEAD_S
-        ago), at most ``MAX_YIELD_S``."""
+        """Sleep while the window is about to draw or has just started (the pacing comment above), at most
+        ``MAX_YIELD_S``."""
         def waiting() -> bool:
-            return self.window_drawing or time.monotonic() - self.window_drew > 1.0 / DRAW_RATE - DRAW_LEAD_S
+            since = time.monotonic() - self.window_drew
+            return (self.window_drawing and since < DRAW_WAIT_S) or since > self.draw_period - DRAW_LEAD_S
 
         if waiting():
             self.flush()  # what the model made since the last frame sent goes into this draw
@@ -264,6 +271,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(self.panels)
         self.setWindowTitle(f"neurosim: {session.title}")
         self.worker = Worker(session)
+        self.worker.draw_period = self.timer.interval() / 1000.0
         self.thread_ = QtCore.QThread(self)
         self.worker.moveToThread(self.thread_)
         self.thread_.started.connect(self.worker.loop)
