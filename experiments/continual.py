@@ -6,7 +6,7 @@
 - :func:`split_digits`: the same digits split into 5 tasks of 2 classes ((0, 1), (2, 3), ...), labels
   0 / 1 within each task, for a multi-head network (one 2-way head per task).
 - :func:`acc_bwt`: the standard metrics over an accuracy matrix ``R[i, j]`` = accuracy on task
-  ``i`` after learning task ``j`` (REFERENCES section 5): ACC = mean_i R[i, T-1];
+  ``i`` after learning task ``j`` (Lopez-Paz & Ranzato 2017, as in Xiao et al., ICLR 2024): ACC = mean_i R[i, T-1];
   BWT = mean_{i < T-1} (R[i, T-1] - R[i, i]).
 - :func:`accuracy_heatmap`: the matrix as a figure, one panel per method;
   :func:`forgetting_curves`: mean accuracy on the learned tasks and task 0's accuracy vs tasks learned.

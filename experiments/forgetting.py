@@ -1,4 +1,5 @@
-"""Recall and forgetting dynamics: every memory model through the same protocols (REFERENCES section 6).
+"""Recall and forgetting dynamics: every memory model through the same protocols (those of Orhan 2023,
+"Recognition, recall, and retention of few-shot memories in large language models").
 
 Every memory of the registry (:mod:`neurosim.models.registry`) takes part, built by
 :func:`neurosim.models.create` with its defaults for the sparsity asked for, on the engine asked

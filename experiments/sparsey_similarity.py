@@ -1,7 +1,7 @@
 """Sparsey maps similar inputs to similar codes: input overlap vs code overlap at several loads.
 
 Sparsey's Code Selection Algorithm draws each CM's winner with a noise that falls as the
-familiarity G of the input rises (REFERENCES section 2), so an input close to a stored one
+familiarity G of the input rises (Rinkus 2014, 2017), so an input close to a stored one
 gets most of that one's code and a novel input gets a random code. Measured here, for each
 sigmoid width (the V -> mu sigmoid, :class:`~neurosim.models.sparsey.CSAParams`) and each load:
 

@@ -25,7 +25,8 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parent / "data"
 CA3_TABLES = {"functional": "exp1_functional", "stress": "exp2_pyramidal", "state-map": "exp3_state_map"}
-# the CA3 memory's test output layer: the memory's cells with v_thresh -57.5 mV (REFERENCES section 1)
+# the CA3 memory's test output layer: the memory's cells with v_thresh -57.5 mV (Casanueva-Morato et al.,
+# Neural Networks 2024, arXiv 2310.05868)
 CA3_OUTPUT = {"cm": 0.27, "i_offset": 0.0, "tau_m": 3.0, "tau_refrac": 1.0, "tau_syn_E": 0.3, "tau_syn_I": 0.3,
               "v_reset": -60.0, "v_rest": -60.0, "v_thresh": -57.5}
 CA3_LAYERS = {"cueCueRecall": "CA3cueCueRecallLayer", "contCueRecall": "CA3contCueRecallLayer",

@@ -76,7 +76,7 @@ Brian2's 0.1 ms default clock); "brian2-spinnaker" also sets ``min_delay="auto"`
 ``dendritic_delay_fraction=0`` (all its delays are axonal) and steps ``w_max * A * trace``
 (A relative, as neurosim's). Tuned and checked at dt = 1 ms only.
 
-Known engine differences (../shared/REFERENCES.md, "Engine semantics"): sPyNNaker
+Known engine differences (sPyNNaker 7.x's C sources; docs/core.md, "SpiNNaker's tick"): sPyNNaker
 7.x runs neurosim's tick exactly; pyNN.brian2 delivers a spike over delay ``d``
 after ``d + dt`` and fires on ``v > v_thresh`` (strict), so a feed-forward chain of
 ``k`` hops shows every spike ``k dt`` later than neurosim (tested exactly).

@@ -17,7 +17,7 @@ fewer than ``theta`` of its synapses still see active cells:
 A union of ``m`` patterns on one segment (``s`` synapses sampled from each) connects to
 :math:`s_m = n\,(1 - (1 - s/n)^m)` cells on average; :func:`union_false_positive` is
 :math:`P_{fp}` with ``s`` replaced by :math:`s_m` rounded to the nearest integer (this rounding
-reproduces all of REFERENCES' union check values; real-valued binomials give 2.4e-8 instead of
+reproduces all of the paper's union check values; real-valued binomials give 2.4e-8 instead of
 2.3e-8 at m = 5).
 
 Every probability is a ratio of exact Python integers (``math.comb``), converted to float once:

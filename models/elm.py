@@ -1,4 +1,4 @@
-r"""The Expressive Leaky Memory (ELM) neuron and Branch-ELM (Spieler et al., ICLR 2024; REFERENCES section 4).
+r"""The Expressive Leaky Memory (ELM) neuron and Branch-ELM (Spieler et al., ICLR 2024; arXiv 2306.16922).
 
 Per time step ``t`` (dt in ms), with :math:`\kappa_s = e^{-dt/\tau_s}` per synapse and
 :math:`\kappa_m = e^{-dt/\tau_m}` per memory unit:

@@ -5,7 +5,7 @@ is one winner per CM. Binary weights (0 or 1, ``w_max = 1``) connect three kinds
 input to the MAC's ``q k`` cells: bottom-up U (the input item, or the codes of the
 level below), horizontal H (the MAC's own previous code, for sequences) and
 top-down D (codes of the level above). The Code Selection Algorithm (CSA) for one
-input, with :math:`x^s` the active units of source ``s`` (REFERENCES section 2):
+input, with :math:`x^s` the active units of source ``s`` (Rinkus 2017, arXiv 1710.07829):
 
 .. math::
     S^s_i = \frac{\sum_j x^s_j w^s_{ji}}{|x^s|\,w_{max}}, \qquad
@@ -22,10 +22,10 @@ the first on ties (recognition mode). Defaults: :math:`G_{low} = 0.1`,
 :math:`\gamma = 2`, :math:`\chi = 100`, the sigmoid :math:`(100 V - 50)/15`
 (:math:`c_\sigma = 0.5`, :math:`w_\sigma = 0.15`), :math:`\lambda_s = 1`.
 
-Two readings of REFERENCES' formulas, stated here:
+Two readings of the published formulas, stated here:
 - the sigmoid's amplitude is :math:`\eta - 1` (Rinkus 2010), so that a novel input
   (:math:`G \le G_{low}`, :math:`\eta = 1`) gets exactly uniform win probabilities as
-  REFERENCES step 6 says; with amplitude :math:`\eta` a novel input's draw would lean
+  the papers say; with amplitude :math:`\eta` a novel input's draw would lean
   up to 2:1 towards high-V cells;
 - a MAC whose bottom-up input has fewer than ``min_active`` units (Sparsey's
   :math:`\pi_{min}`) stays silent: no code, no learning, and it ends a sequence.
@@ -73,7 +73,7 @@ _ENGINES = {"numba": "neurosim.models.sparsey_numba", "torch": "neurosim.models.
 
 @dataclass(frozen=True)
 class CSAParams:
-    """The Code Selection Algorithm's constants (Rinkus' defaults; REFERENCES section 2)."""
+    """The Code Selection Algorithm's constants (Rinkus' defaults: Rinkus 2014, 2017)."""
 
     g_low: float = 0.1            # familiarity at or below which the draw is uniform
     gamma: float = 2.0            # exponent of the expansivity's rise with G

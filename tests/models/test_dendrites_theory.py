@@ -1,4 +1,4 @@
-"""Ahmad & Hawkins (2016) formulas: REFERENCES section 3's check values, an independent high-precision
+"""Ahmad & Hawkins (2016, arXiv 1601.00720) formulas: the paper's check values, an independent high-precision
 computation down to 1e-30, and the numba Monte-Carlo estimators against the formulas."""
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def test_the_memories_with_forgetting_learn_recall_and_forget(model: str) -> Non
 def test_the_dialect_matters_for_the_published_tables(monkeypatch) -> None:
     """The sPyNNaker dialect is what reproduces the tables: standard PyNN refuses the script at its first
     sPyNNaker convention, and STDP amplitudes read as relative to w_max (PyNN's reading) give 13 / 60 / 12
-    differing cells on the three tables (REFERENCES section 10)."""
+    differing cells on the three tables (docs/pynn.md)."""
     from dataclasses import replace
 
     from neurosim import pynn_conventions
