@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 
 import numpy as np
@@ -53,6 +54,46 @@ def in_range(field: str, value: object, lo: float, hi: float) -> float:
     if not lo <= v <= hi:
         fail(field, value, f"in [{lo}, {hi}]")
     return v
+
+
+def boolean(field: str, value: object) -> bool:
+    """A bool (numpy's included): a string such as "False", or 0.5, is refused rather than read as truthy."""
+    if not isinstance(value, (bool, np.bool_)):
+        fail(field, value, "True or False (a bool)")
+    return bool(value)
+
+
+INT64_MAX = np.iinfo(np.int64).max
+
+
+def memory_bytes() -> int:
+    """This machine's physical memory in bytes (0 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def allocatable(field: str, value: object, n_bytes: float) -> None:
+    """Refuse, before allocating, what needs more than this machine's memory (numpy's MemoryError names no
+    field)."""
+    total = memory_bytes()
+    if total and n_bytes > total:
+        fail(field, value, f"a size whose arrays fit in memory: it needs {n_bytes / 2**30:.3g} GiB, this machine "
+                           f"has {total / 2**30:.3g} GiB")
+
+
+def index_array(field: str, values: object) -> np.ndarray:
+    """Non-negative integer indices as int64, checked before the cast (a uint64 above int64's range would wrap
+    to a negative index)."""
+    a = np.asarray(values)
+    if a.dtype == bool or not np.issubdtype(a.dtype, np.integer):
+        fail(field, a.ravel()[0].item() if a.size else a.dtype.name, "non-negative integer indices")
+    if a.size and a.dtype.kind == "u" and a.max() > INT64_MAX:
+        fail(field, int(a.max()), f"indices <= {INT64_MAX}")
+    if a.size and a.dtype.kind == "i" and a.min() < 0:
+        fail(field, int(a.min()), "non-negative integer indices")
+    return a.astype(np.int64)
 
 
 def count(field: str, value: object, minimum: int = 1) -> int:

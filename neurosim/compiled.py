@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurosim import _checks as ck
 from neurosim.network import Network, Population
 from neurosim.plasticity import STDP, decay_table
 
@@ -104,9 +105,7 @@ def _compile(net: Network) -> CompiledNetwork:
     tau_m = per_neuron("tau_m_ms")
     tau_e = per_neuron("tau_syn_e_ms")
     tau_i = per_neuron("tau_syn_i_ms")
-    from neurosim._checks import ms_to_steps_ceil
-
-    refrac = np.array([ms_to_steps_ceil(t, dt) for t in per_neuron("tau_refrac_ms")], dtype=np.int64)
+    refrac = np.array([ck.ms_to_steps_ceil(t, dt) for t in per_neuron("tau_refrac_ms")], dtype=np.int64)
 
     # rules: one entry per distinct STDP parameter set
     rules: list[STDP] = []
@@ -151,6 +150,8 @@ def _compile(net: Network) -> CompiledNetwork:
 
     max_delay = int(delay.max()) if delay.size else 1
     hist = max_delay + 1
+    # the engines hold (neurons x (max delay + 1)) ring buffers: about 40 bytes per slot in all
+    ck.allocatable("Projection.delay_steps (the longest)", max_delay, 40.0 * n_neurons * hist)
     plastic = np.nonzero(syn_rule >= 0)[0]
     key = post[plastic] * hist + delay[plastic]
     by_key = np.argsort(key, kind="stable")
@@ -158,8 +159,8 @@ def _compile(net: Network) -> CompiledNetwork:
     in_ptr = np.zeros(n_neurons * hist + 1, dtype=np.int64)
     np.cumsum(np.bincount(key, minlength=n_neurons * hist), out=in_ptr[1:])
 
-    tabs_p = [decay_table(r.tau_plus_ms, dt) for r in rules]
-    tabs_m = [decay_table(r.tau_minus_ms, dt) for r in rules]
+    tabs_p = [decay_table(r.tau_plus_ms, dt, "STDP.tau_plus_ms") for r in rules]
+    tabs_m = [decay_table(r.tau_minus_ms, dt, "STDP.tau_minus_ms") for r in rules]
     length = max([t.size for t in tabs_p + tabs_m], default=2)
 
     def pad(tabs):

@@ -18,6 +18,7 @@ Pairs = tuple[np.ndarray, np.ndarray]
 
 
 def _all_pairs(n_pre: int, n_post: int, allow_self: bool, same: bool) -> Pairs:
+    ck.allocatable("AllToAll sizes (pre x post)", (n_pre, n_post), 32.0 * n_pre * n_post)
     pre, post = np.divmod(np.arange(n_pre * n_post, dtype=np.int64), n_post)
     if same and not allow_self:
         keep = pre != post
@@ -42,6 +43,9 @@ class AllToAll:
 
     allow_self_connections: bool = True
 
+    def __post_init__(self) -> None:
+        ck.boolean("AllToAll.allow_self_connections", self.allow_self_connections)
+
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
         return _all_pairs(n_pre, n_post, self.allow_self_connections, same)
 
@@ -56,9 +60,12 @@ class FixedProbability:
 
     def __post_init__(self) -> None:
         ck.in_range("FixedProbability.p", self.p, 0.0, 1.0)
+        ck.boolean("FixedProbability.allow_self_connections", self.allow_self_connections)
         ck.count("FixedProbability.seed", self.seed, minimum=0)
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        ck.allocatable("FixedProbability p x pre x post (expected synapses)", (self.p, n_pre, n_post),
+                       32.0 * self.p * n_pre * n_post)
         rng = np.random.default_rng(self.seed)
         # Row blocks keep memory bounded (~16M draws at once) for large populations.
         rows = max(1, (1 << 24) // max(n_post, 1))
@@ -93,9 +100,12 @@ class FixedTotalNumber:
 
     def __post_init__(self) -> None:
         ck.count("FixedTotalNumber.n", self.n, minimum=0)
+        ck.boolean("FixedTotalNumber.allow_self_connections", self.allow_self_connections)
+        ck.boolean("FixedTotalNumber.with_replacement", self.with_replacement)
         ck.count("FixedTotalNumber.seed", self.seed, minimum=0)
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        ck.allocatable("FixedTotalNumber.n", self.n, 32.0 * self.n)
         no_self = same and not self.allow_self_connections
         pairs = n_pre * n_post - (min(n_pre, n_post) if no_self else 0)
         if self.n and pairs == 0:
@@ -137,9 +147,12 @@ class FixedNumberPre:
 
     def __post_init__(self) -> None:
         ck.count("FixedNumberPre.n", self.n, minimum=0)
+        ck.boolean("FixedNumberPre.allow_self_connections", self.allow_self_connections)
+        ck.boolean("FixedNumberPre.with_replacement", self.with_replacement)
         ck.count("FixedNumberPre.seed", self.seed, minimum=0)
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        ck.allocatable("FixedNumberPre.n x post", (self.n, n_post), 32.0 * self.n * n_post)
         no_self = same and not self.allow_self_connections
         choices = n_pre - 1 if no_self else n_pre
         if self.n and choices == 0:
@@ -191,11 +204,8 @@ class FromList:
         post = np.asarray(self.post)
         if pre.ndim != 1 or post.ndim != 1 or pre.shape != post.shape:
             ck.fail("FromList.pre/post shapes", (pre.shape, post.shape), "two 1-D arrays of equal length")
-        for nm, a in (("FromList.pre", pre), ("FromList.post", post)):
-            if a.size and (not np.issubdtype(a.dtype, np.integer) or a.min() < 0):
-                ck.fail(nm, a.min() if a.size else a, "non-negative integer indices")
-        object.__setattr__(self, "pre", _frozen(pre.astype(np.int64)))
-        object.__setattr__(self, "post", _frozen(post.astype(np.int64)))
+        object.__setattr__(self, "pre", _frozen(ck.index_array("FromList.pre", pre)))
+        object.__setattr__(self, "post", _frozen(ck.index_array("FromList.post", post)))
         if self.weights_nA is not None:
             w = ck.finite_array("FromList.weights_nA", self.weights_nA, minimum=0.0)
             if w.shape != pre.shape:

@@ -38,6 +38,16 @@ STATE_VARIABLES = ("v_mV", "i_syn_e_nA", "i_syn_i_nA")
 
 _POSITIVE = ("tau_m_ms", "cm_nF", "tau_syn_e_ms", "tau_syn_i_ms")  # > 0
 _FINITE = ("v_rest_mV", "v_reset_mV", "v_thresh_mV", "i_offset_nA", "v_init_mV")
+MAGNITUDE = 1e6  # |mV| and |nA| allowed: far beyond physiology; 1e308 nA of offset made v NaN with no error
+MAX_SIZE = 2**31 - 1  # neurons in one population or source (indices stay in int32 range)
+
+
+def _ndim(value: object) -> int:
+    """np.ndim, or -1 for a ragged nesting (numpy refuses to make an array of it)."""
+    try:
+        return np.ndim(value)
+    except ValueError:
+        return -1
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class LIFParams:
     def __post_init__(self) -> None:
         for nm in (*_POSITIVE, "tau_refrac_ms", *_FINITE):
             value = getattr(self, nm)
+            if isinstance(value, str):  # np.ndim("5") is 0 and np.asarray("5", float) parses it
+                ck.fail(f"LIFParams.{nm}", value, "a number, or one number per neuron")
             if np.ndim(value) == 0:
                 check = ck.positive if nm in _POSITIVE else ck.non_negative if nm == "tau_refrac_ms" else ck.finite
                 unit = {"tau_m_ms": "ms", "cm_nF": "nF", "tau_syn_e_ms": "ms", "tau_syn_i_ms": "ms",
@@ -77,6 +89,11 @@ class LIFParams:
             if nm == "tau_refrac_ms" and a.min() < 0.0:
                 ck.fail(f"LIFParams.{nm}", float(a.min()), ">= 0 ms (every neuron)")
             object.__setattr__(self, nm, tuple(float(x) for x in a))
+        for nm in _FINITE:
+            a = np.abs(np.asarray(getattr(self, nm), float))
+            if a.max() > MAGNITUDE:
+                ck.fail(f"LIFParams.{nm}", float(np.asarray(getattr(self, nm), float).ravel()[np.argmax(a.ravel())]),
+                        f"within +-{MAGNITUDE:g}")
         reset, thresh = np.asarray(self.v_reset_mV, float), np.asarray(self.v_thresh_mV, float)
         bad = np.broadcast_to(reset >= thresh, np.broadcast_shapes(reset.shape, thresh.shape))
         if bad.any():
@@ -110,6 +127,8 @@ class Population:
     def __post_init__(self) -> None:
         ck.name("Population.name", self.name)
         ck.count("Population.size", self.size)
+        if self.size > MAX_SIZE:
+            ck.fail("Population.size", self.size, f"an integer in [1, {MAX_SIZE}]")
         if not isinstance(self.params, LIFParams):
             ck.fail("Population.params", type(self.params).__name__, "a LIFParams")
         for nm, n in self.params.lengths().items():
@@ -129,9 +148,17 @@ class SpikeSourceArray:
         if isinstance(self.spike_times_ms, np.ndarray) and self.spike_times_ms.ndim < 2:
             ck.fail("SpikeSourceArray.spike_times_ms", "a 1-D array",
                     "one sequence of times per neuron (a list of lists)")
+        if isinstance(self.spike_times_ms, (str, bytes)) or not hasattr(self.spike_times_ms, "__iter__"):
+            ck.fail("SpikeSourceArray.spike_times_ms", self.spike_times_ms,
+                    "one sequence of times per neuron (a list of lists)")
         trains = []
         for i, times in enumerate(self.spike_times_ms):
-            t = ck.finite_array(f"SpikeSourceArray.spike_times_ms[{i}]", times).ravel()
+            field_i = f"SpikeSourceArray.spike_times_ms[{i}]"
+            if isinstance(times, (str, bytes)) or _ndim(times) != 1:
+                ck.fail(field_i, times, "a sequence of times in ms (one per spike; a list of lists for the source)")
+            if any(isinstance(x, (str, bytes)) for x in times):
+                ck.fail(field_i, next(x for x in times if isinstance(x, (str, bytes))), "times in ms (numbers)")
+            t = ck.finite_array(field_i, times).ravel()
             if t.size and t.min() < 0:
                 ck.fail(f"SpikeSourceArray.spike_times_ms[{i}]", float(t.min()), "times >= 0 ms")
             if np.any(np.diff(t) < 0):
@@ -149,7 +176,9 @@ class SpikeSourceArray:
     @classmethod
     def empty(cls, name: str, size: int) -> SpikeSourceArray:
         """A source with no scheduled spikes: inputs come later via ``Simulator.add_spikes``."""
-        return cls(name, tuple(np.zeros(0) for _ in range(ck.count("size", size))))
+        if ck.count("size", size) > MAX_SIZE:
+            ck.fail("size", size, f"an integer in [1, {MAX_SIZE}]")
+        return cls(name, tuple(np.zeros(0) for _ in range(size)))
 
 
 @dataclass(frozen=True)
@@ -164,7 +193,8 @@ class PoissonSource:
 
     def __post_init__(self) -> None:
         ck.name("PoissonSource.name", self.name)
-        ck.count("PoissonSource.size", self.size)
+        if ck.count("PoissonSource.size", self.size) > MAX_SIZE:
+            ck.fail("PoissonSource.size", self.size, f"an integer in [1, {MAX_SIZE}]")
         ck.non_negative("PoissonSource.rate_hz", self.rate_hz, "Hz")
         ck.non_negative("PoissonSource.start_ms", self.start_ms, "ms")
         if not self.stop_ms >= self.start_ms:
@@ -258,7 +288,13 @@ class StateMonitor:
     variables: tuple[str, ...] = ("v_mV",)
 
     def __post_init__(self) -> None:
+        if isinstance(self.ids, (str, bytes)) or np.ndim(self.ids) != 1:
+            ck.fail("StateMonitor.ids", self.ids, "a sequence of neuron indices")
+        for i in self.ids:
+            ck.count("StateMonitor.ids", i, minimum=0)
         object.__setattr__(self, "ids", tuple(int(i) for i in self.ids))
+        if isinstance(self.variables, str):
+            ck.fail("StateMonitor.variables", self.variables, f"a sequence of names from {STATE_VARIABLES}")
         object.__setattr__(self, "variables", tuple(self.variables))
         for v in self.variables:
             if v not in STATE_VARIABLES:

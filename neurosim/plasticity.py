@@ -94,8 +94,16 @@ class STDP:
         return float(max(w - dw, self.w_min_nA))
 
 
-def decay_table(tau_ms: float, dt_ms: float) -> np.ndarray:
+MAX_TABLE = 2**24  # entries of a trace's decay table (128 MiB in float64)
+
+
+def decay_table(tau_ms: float, dt_ms: float, field: str = "tau_ms") -> np.ndarray:
     """``exp(-k dt / tau)`` for k = 0 .. ceil(40 tau / dt), then one 0 entry."""
+    ck.positive(field, tau_ms, "ms")
+    ck.positive("dt_ms", dt_ms, "ms")
     n = int(np.ceil(40.0 * tau_ms / dt_ms)) + 1
+    if n > MAX_TABLE:
+        ck.fail(field, tau_ms, f"at most {(MAX_TABLE - 1) * dt_ms / 40:g} ms at dt = {dt_ms:g} ms (the trace's decay "
+                               f"table holds 40 tau / dt entries, at most {MAX_TABLE:,})")
     table = np.exp(-np.arange(n, dtype=np.float64) * (dt_ms / tau_ms))
     return np.concatenate([table, [0.0]])

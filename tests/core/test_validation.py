@@ -172,3 +172,56 @@ def test_one_state_or_weight_monitor_per_target_and_trial_range() -> None:
     sim.run(1.0)
     with pytest.raises(ValueError, match=r"trial = 1 .*\[0, 0\]"):
         sim.weights("c", trial=1)
+
+
+# -- inputs that used to be accepted silently (issue 22's tally) --------------------------------------------
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    # a uint64 index above int64's range wrapped to -1 and wired the synapse to the wrong node
+    (lambda: FromList(np.array([2**64 - 1], np.uint64), np.array([0], np.uint64)),
+     r"FromList.pre = 18446744073709551615 is not allowed: indices <= 9223372036854775807"),
+    (lambda: FromList(np.array([0.0]), np.array([1.0])), r"FromList.pre = 0.0 is not allowed: non-negative integer"),
+    (lambda: FromList(np.array([True]), np.array([1])), r"FromList.pre = True is not allowed"),
+    # strings and numbers read as truthy kept the self-connections
+    (lambda: AllToAll(allow_self_connections="False"), r"AllToAll.allow_self_connections = 'False' is not allowed: "
+                                                        r"True or False \(a bool\)"),
+    (lambda: AllToAll(allow_self_connections=0.5), r"AllToAll.allow_self_connections = 0.5"),
+    (lambda: FixedProbability(1.0, allow_self_connections="no"), r"FixedProbability.allow_self_connections = 'no'"),
+    # v became NaN, with no spike and no warning
+    (lambda: LIFParams(i_offset_nA=1e308), r"LIFParams.i_offset_nA = 1e\+308 is not allowed: within \+-1e\+06"),
+    (lambda: LIFParams(v_rest_mV=(0.0, -1e9)), r"LIFParams.v_rest_mV = -1000000000.0 is not allowed"),
+    (lambda: LIFParams(tau_m_ms="5"), r"LIFParams.tau_m_ms = '5' is not allowed: a number"),
+    # a flat list became one neuron per time; strings were parsed; deeper nesting was flattened
+    (lambda: SpikeSourceArray("s", [1.0, 2.0, 3.0]), r"spike_times_ms\[0\] = 1.0 is not allowed: a sequence of times"),
+    (lambda: SpikeSourceArray("s", [[1, "2"]]), r"spike_times_ms\[0\] = '2' is not allowed: times in ms"),
+    (lambda: SpikeSourceArray("s", [[[1.0]]]), r"spike_times_ms\[0\] = \[\[1.0\]\] is not allowed"),
+    (lambda: SpikeSourceArray("s", [[1.0, [2.0, 3.0]]]), r"spike_times_ms\[0\] = .* is not allowed"),
+    (lambda: SpikeSourceArray("s", "12"), r"SpikeSourceArray.spike_times_ms = '12' is not allowed"),
+    # 1.7 recorded neuron 1; "1" was accepted
+    (lambda: StateMonitor("a", (1.7,)), r"StateMonitor.ids = 1.7 is not allowed: an integer >= 0"),
+    (lambda: StateMonitor("a", ("1",)), r"StateMonitor.ids = '1' is not allowed"),
+    (lambda: StateMonitor("a", (0,), "v_mV"), r"StateMonitor.variables = 'v_mV' is not allowed: a sequence"),
+    # sizes beyond any machine: a field-less MemoryError before
+    (lambda: Population("p", 10**10), r"Population.size = 10000000000 is not allowed: an integer in \[1, 2147483647\]"),
+    (lambda: PoissonSource("q", 10**10, 5.0), r"PoissonSource.size = 10000000000 is not allowed"),
+    (lambda: AllToAll().connect(10**7, 10**7), r"AllToAll sizes \(pre x post\) = \(10000000, 10000000\) is not "
+                                               r"allowed: a size whose arrays fit in memory: it needs"),
+])
+def test_formerly_silent_inputs_are_refused_naming_the_field(make, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_sizes_the_engines_could_not_allocate_are_refused_before_allocating() -> None:
+    from neurosim.plasticity import decay_table
+
+    # 3 neurons x 1e10 ring-buffer slots: over a terabyte (numba refuses such a delay itself: < 65536)
+    with pytest.raises(ValueError, match=r"Projection.delay_steps \(the longest\) = 10000000000 is not allowed: a "
+                                         r"size whose arrays fit in memory"):
+        Simulator(_net(delay_steps=10**10), backend="reference")
+    with pytest.raises(ValueError, match=r"STDP.tau_plus_ms = 1000000.0 is not allowed: at most 41943 ms at dt = "
+                                         r"0.1 ms"):
+        Simulator(_net(plasticity=STDP(tau_plus_ms=1e6), weight_nA=0.5))
+    with pytest.raises(ValueError, match=r"tau_ms = -1.0 is not allowed: > 0 ms"):
+        decay_table(-1.0, 0.1)
