@@ -74,10 +74,14 @@ class Simulator(BetweenRuns):
     ``batch_size`` > 1 (torch backend) runs independent trials at once: in trial ``b``,
     Poisson source ``k`` draws from ``SeedSequence(seed, spawn_key=(b, k))``, so trial 0
     of a batch equals an unbatched run with the same seed.
+
+    ``arithmetic="spinnaker"`` (backend ``reference``) computes the tick in sPyNNaker 7.x's integer
+    arithmetic (:mod:`neurosim.backends.spinnaker_engine`): what a SpiNNaker board records, to the bit.
     """
 
     def __init__(self, network: Network, backend: str = "numba", seed: int = 0, *,
-                 batch_size: int = 1, dtype: str | None = None, device: str | None = None) -> None:
+                 batch_size: int = 1, dtype: str | None = None, device: str | None = None,
+                 arithmetic: str = "float64") -> None:
         if not isinstance(network, Network):
             ck.fail("network", type(network).__name__, "a neurosim.Network")
         ck.count("seed", seed, minimum=0)
@@ -88,7 +92,8 @@ class Simulator(BetweenRuns):
         self.seed = seed
         self.batch_size = batch_size
         self.compiled = net = compile_network(network)
-        engine_cls = backends.get(backend)
+        self.arithmetic = arithmetic
+        engine_cls = backends.arithmetic_engine(backend, arithmetic)
         if batch_size > 1 and not engine_cls.supports_batch:
             ck.fail("batch_size", batch_size, f"1 on backend {backend!r} (batches need 'torch')")
         self._spike_targets = {m.target for m in network.monitors if isinstance(m, SpikeMonitor)}
@@ -98,8 +103,9 @@ class Simulator(BetweenRuns):
         self._state_mons = [m for m in network.monitors if isinstance(m, StateMonitor)]
         traced = [net.offsets[m.population][0] + i for m in self._state_mons for i in m.ids]
         self._traced = np.array(traced, dtype=np.int64)
+        fixed = {"network": network} if arithmetic != "float64" else {}
         self.engine = engine_cls(net, batch_size=batch_size, record=record, traced=self._traced,
-                                 dtype=self.dtype, device=self.device)
+                                 dtype=self.dtype, device=self.device, **fixed)
         self.step = 0
         self._chunks: list[Chunk] = []
         self._chunk_end: list[int] = []  # last tick of each chunk

@@ -23,10 +23,13 @@ class BackendInfo:
     engine: str                 # the engine class in that module
     dtypes: tuple[str, ...]     # floating-point types it computes in (the first is the default)
     devices: tuple[str, ...]    # what ``device`` may name (the first is the default); "cuda": torch's devices
+    # arithmetic -> "module:Class" of the engine computing in it; float64 is the engine above
+    arithmetics: tuple[tuple[str, str], ...] = ()
 
 
 _REGISTRY: dict[str, BackendInfo] = {
-    "reference": BackendInfo("numpy", "neurosim.backends.reference", "ReferenceEngine", ("float64",), ("cpu",)),
+    "reference": BackendInfo("numpy", "neurosim.backends.reference", "ReferenceEngine", ("float64",), ("cpu",),
+                             (("spinnaker", "neurosim.backends.spinnaker_engine:SpinnakerEngine"),)),
     "numba": BackendInfo("numba", "neurosim.backends.numba_engine", "NumbaEngine", ("float64",), ("cpu",)),
     "torch": BackendInfo("torch", "neurosim.backends.torch_engine", "TorchEngine", ("float64", "float32"),
                          ("cpu", "cuda")),
@@ -58,6 +61,25 @@ def get(name: str):
         raise ValueError(f"backend = {name!r} is not available: its library {entry.library!r} is not installed "
                          f"(available: {available()})")
     return getattr(importlib.import_module(entry.module), entry.engine)
+
+
+ARITHMETICS = ("float64", "spinnaker")  # float64: IEEE doubles; spinnaker: sPyNNaker 7.x's integer arithmetic
+
+
+def arithmetic_engine(name: str, arithmetic: str):
+    """The engine class of backend ``name`` computing in ``arithmetic``; an arithmetic the backend lacks is
+    refused, naming the backends that have it."""
+    if arithmetic not in ARITHMETICS:
+        raise ValueError(f"arithmetic = {arithmetic!r} is not allowed: one of {list(ARITHMETICS)}")
+    if arithmetic == "float64":
+        return get(name)
+    _check(name)
+    engines = dict(_REGISTRY[name].arithmetics)
+    if arithmetic not in engines:
+        having = [n for n, e in _REGISTRY.items() if arithmetic in dict(e.arithmetics)]
+        raise ValueError(f"arithmetic = {arithmetic!r} is not allowed on backend {name!r}: backends with it: {having}")
+    module, cls = engines[arithmetic].split(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 def resolve(name: str, device: str | None = None, dtype: str | None = None) -> tuple[str, str, str]:

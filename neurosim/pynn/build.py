@@ -146,7 +146,8 @@ def simulate(state) -> tuple[Built, Any]:
     from neurosim.simulator import Simulator
 
     net, built = network(state)
-    sim = Simulator(net, backend=state.options["backend"], seed=state.options["seed"], device=state.options["device"])
+    sim = Simulator(net, backend=state.options["backend"], seed=state.options["seed"], device=state.options["device"],
+                    arithmetic=state.options.get("arithmetic", "float64"))
     return built, sim
 
 

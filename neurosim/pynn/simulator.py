@@ -132,8 +132,9 @@ class State(common.control.BaseState):
         self.segment_counter += 1
 
     def configure(self, timestep: float, min_delay: float | str, max_delay: float | str, **options: Any) -> None:
-        """``setup()``'s arguments: the engine (``backend``, ``device``), the ``seed`` of Poisson sources and
-        the ``dialect`` of the script (:mod:`neurosim.pynn_conventions`)."""
+        """``setup()``'s arguments: the engine (``backend``, ``device``, ``arithmetic``: "float64" or SpiNNaker's
+        integers, "spinnaker"), the ``seed`` of Poisson sources and the ``dialect`` of the script
+        (:mod:`neurosim.pynn_conventions`)."""
         from neurosim import backends
         from neurosim.pynn_conventions import DIALECTS
 
@@ -143,6 +144,8 @@ class State(common.control.BaseState):
         if dialect not in DIALECTS:
             ck.fail("dialect", dialect, f"one of {sorted(DIALECTS)}")
         seed = ck.count("seed", options.pop("seed", 0), minimum=0)
+        arithmetic = options.pop("arithmetic", "float64")
+        backends.arithmetic_engine(backend, arithmetic)  # refused here, at setup, naming what is allowed
         if options.get("spike_precision", "on_grid") != "on_grid":
             from pyNN import errors
 
@@ -152,10 +155,11 @@ class State(common.control.BaseState):
         unknown = sorted(set(options) - PYNN_OPTIONS)
         if unknown:
             warnings.warn(f"setup() options {unknown} mean nothing to neurosim.pynn and are ignored (it takes backend, "
-                          f"device, seed and dialect besides PyNN's {sorted(PYNN_OPTIONS)})", UserWarning, stacklevel=3)
+                          f"arithmetic, device, seed and dialect besides PyNN's {sorted(PYNN_OPTIONS)})", UserWarning,
+                          stacklevel=3)
         self.dt, self.min_delay, self.max_delay = dt, min_delay, max_delay
         self.options = {"backend": backend, "device": device, "dialect": DIALECTS[dialect], "seed": seed,
-                        **options}
+                        "arithmetic": arithmetic, **options}
 
     @property
     def dialect(self):

@@ -4,7 +4,8 @@ unmodified, through ``neurosim.pynn``.
 - ``CA3_content_addressable`` driven by the input spikes of its three published experiments reproduces the
   published spike tables cell for cell (every (population, ms) cell of every layer);
 - the DG-CA3-CA1 memory reproduces both runs recorded on a SpiNNaker board spike for spike, and its CA3
-  membrane potentials within three steps of the board's s16.15 grid (2^-15 mV);
+  membrane potentials within three steps of the board's s16.15 grid (2^-15 mV), or to the bit in the board's
+  own integer arithmetic (``arithmetic="spinnaker"``);
 - the three memories with forgetting learn, recall, and forget by overwriting, read from their output layer.
 """
 
@@ -52,6 +53,24 @@ def test_dg_ca3_ca1_reproduces_the_board_recordings(run: int) -> None:
         assert v[name].shape == recorded.shape
         assert np.abs(v[name] - recorded).max() < 3 * BOARD_GRID_MV
         assert np.ptp(recorded) > 0.0  # the membrane moved: the comparison has something to compare
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_spinnaker_arithmetic_reproduces_every_membrane_sample_of_the_board(run: int) -> None:
+    """In the board's integers (arithmetic="spinnaker") every CA3 membrane sample of both recorded runs equals the
+    board's, to the bit; the float tick differs by up to 1.33 LSB (run 2)."""
+    spikes, v, board = spymem.dg_ca3_ca1(sim, run, backend="reference", arithmetic="spinnaker")
+    assert spymem.differing(spikes, spymem.board_table(board), board["simTime"])[0] == 0
+    for name, recorded in spymem.board_v(board).items():
+        np.testing.assert_array_equal(v[name], recorded)
+    _, v_float, _ = spymem.dg_ca3_ca1(sim, run, backend="reference")
+    assert max(np.abs(v_float[n] - r).max() for n, r in spymem.board_v(board).items()) > 0.5 * BOARD_GRID_MV
+
+
+@pytest.mark.parametrize("experiment", ["functional", "stress", "state-map"])
+def test_spinnaker_arithmetic_reproduces_the_published_tables(experiment: str) -> None:
+    mine, theirs = spymem.ca3_content_addressable(sim, experiment, backend="reference", arithmetic="spinnaker")
+    assert spymem.differing(mine, theirs, spymem.published_ca3(experiment)["sim_time_ms"])[0] == 0
 
 
 @pytest.mark.parametrize("model", list(spymem_operations.MODELS))
