@@ -725,21 +725,17 @@ def check_board(network: Network, *, neurons_per_core: int = SPINNAKER_NEURONS_P
 
 
 def weight_scales(network: Network) -> dict[tuple[str, str], float]:
-    """{(post population, receptor): s}: a weight w is stored as round(w s) (see check_board)."""
-    sums: dict[tuple[str, str], np.ndarray] = {}
-    for pr in network.projections:
-        c = network.connections(pr.name)
-        w = np.full(c.weight_nA.shape, pr.plasticity.w_max_nA) if pr.plasticity else c.weight_nA
-        key = (pr.post, pr.receptor)
-        acc = sums.setdefault(key, np.zeros(network.population(pr.post).size))
-        np.add.at(acc, c.post, np.abs(w))
+    """{(post population, receptor): s}: a weight w is stored as rint(w s) in 16 bits, s = 2^(15 - shift) with the
+    ring-buffer shift sPyNNaker picks (:func:`neurosim.backends.spinnaker_engine.ring_buffer_shifts`)."""
+    from neurosim.backends.spinnaker_engine import ring_buffer_shifts
+    from neurosim.compiled import compile_network
+
+    net = compile_network(network)
+    shifts = ring_buffer_shifts(network, net)
     out = {}
-    for key, acc in sums.items():
-        top = float(acc.max(initial=0.0))
-        k = 0 if top <= 0 else int(math.ceil(max(0.0, math.log2(top))))
-        if top > 0 and 2 ** k <= top:
-            k += 1
-        out[key] = 2.0 ** (15 - k)
+    for pr in network.projections:
+        r = 1 if pr.receptor == "inhibitory" else 0
+        out[(pr.post, pr.receptor)] = 2.0 ** (15 - int(shifts[r, net.slice(pr.post)][0]))
     return out
 
 

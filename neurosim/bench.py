@@ -151,9 +151,11 @@ def static_delivery(n: int, duration_ms: float, seed: int, repeats: int = 3) -> 
 
 
 def _simulator_rows(engine: str) -> Callable[[Network, float, int], list[Row]]:
-    """Runner of an engine that is a neurosim backend (brian2-runtime is backend brian2)."""
-    backend = "brian2" if engine == "brian2-runtime" else engine
-    kw = {"dtype": "float32"} if engine == "torch" else {}
+    """Runner of an engine that is a neurosim backend (brian2-runtime is backend brian2; reference-spinnaker the
+    reference engine in SpiNNaker's integer arithmetic)."""
+    backend = {"brian2-runtime": "brian2", "reference-spinnaker": "reference"}.get(engine, engine)
+    kw = {"dtype": "float32"} if engine == "torch" else {"arithmetic": "spinnaker"} if engine.endswith("spinnaker") \
+        else {}
 
     def run(net: Network, duration_ms: float, seed: int) -> list[Row]:
         row, _ = _run_simulator(net, backend, duration_ms, seed, **kw)
@@ -174,6 +176,7 @@ RUNNERS: dict[str, tuple[str, Callable[[Network, float, int], list[Row]]]] = {
     "numba": ("numba", _simulator_rows("numba")),
     "torch": ("torch", _simulator_rows("torch")),
     "reference": ("numpy", _simulator_rows("reference")),
+    "reference-spinnaker": ("numpy", _simulator_rows("reference-spinnaker")),
     "brian2-runtime": ("brian2", _simulator_rows("brian2-runtime")),
     "brian2-cpp_standalone": ("brian2", lambda net, duration_ms, seed: [_brian2_standalone(net, duration_ms, seed)]),
     "nest": ("nest", _nest_rows),
@@ -195,7 +198,7 @@ def bench_core(sizes: tuple[int, ...] = (4000,), duration_ms: float = 1000.0, en
             if importlib.util.find_spec(library) is None:
                 log(f"  {engine}: not installed ({library}), skipped")
                 continue
-            if engine == "reference" and n > 4000:
+            if engine.startswith("reference") and n > 4000:
                 log("  reference: skipped above N = 4000 (minutes per run; it is the readable ground truth)")
                 continue
             log(f"  {engine} ...")

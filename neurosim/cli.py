@@ -215,6 +215,9 @@ def _exportable(name: str):
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.check_precision and args.to != "spinnaker":
+        print(f"error: --check-precision is not allowed with --to {args.to}: only with --to spinnaker", file=sys.stderr)
+        return 2
     network, inputs, duration = _exportable(args.name)
     out = Path(args.out or f"results/{args.name}.{'nir' if args.to == 'nir' else 'py'}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -236,6 +239,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         if target == "spinnaker":
             for warning in pynn.check_board(network):
                 print(f"warning: {warning}", file=sys.stderr)
+            if args.check_precision:
+                from neurosim.hardware.precision import check_precision
+
+                print(check_precision(network, duration, spike_inputs=inputs).table())
         pynn.export_script(network, out, spike_inputs=inputs, duration_ms=duration, target=target)
         simulators = "|".join(pynn.TARGETS[target].simulators)
         print(f"run it with: python {out} --simulator {simulators}")
@@ -322,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "neurosim.pynn; default), 'brian2-spinnaker' (SpiNNaker's tick on pyNN.brian2) or 'spinnaker' "
                    "(sPyNNaker 7, and neurosim.pynn)")
     e.add_argument("--out", help="output path (default results/NAME.py or .nir)")
+    e.add_argument("--check-precision", action="store_true", help="--to spinnaker: run the network in float64 and in "
+                   "the board's integer arithmetic and report where the board would differ (docs/hardware.md)")
     e.set_defaults(func=cmd_export)
     return p
 

@@ -146,3 +146,16 @@ def test_bench_startup_runs_each_command_in_a_new_process() -> None:
     assert [r["what"] for r in rows] == list(bench_startup.COMMANDS)
     assert all(0 < r["best_s"] <= r["median_s"] for r in rows) and len(lines) == len(rows)
     assert "README example" in bench_startup.format_table(rows)
+
+
+def test_export_to_spinnaker_checks_precision(tmp_path, capsys) -> None:
+    """The CA3 memory's weights are exact in 16 bits and its spikes equal the board's; weights read after the run
+    differ where the board has not applied the post spikes since a synapse's last pre spike."""
+    out = tmp_path / "ca3.py"
+    assert main(["export", "ca3-functional", "--to", "spinnaker", "--check-precision", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "weights quantized to 16 bits" in text and "the board's spikes equal the float run's" in text
+    rows = [line.split() for line in text.splitlines() if line.startswith("learned_cue_to_content  ")]
+    assert rows[0][1:4] == ["50", "0", "0"]  # 50 synapses, none changed or lost by quantization
+    assert main(["export", "ca3-functional", "--to", "pynn", "--check-precision", "--out", str(out)]) == 2
+    assert "--check-precision is not allowed with --to pynn" in capsys.readouterr().err

@@ -55,14 +55,26 @@ def _poisson_bound(w_mean: float, w_sd: float, rate: float, n: int, dt_ms: float
     return lam * w_mean + RING_BUFFER_SIGMA * math.sqrt(lam * w_mean**2 + var_w)
 
 
+def _pre_rates(network: Network, pre: str, dt_ms: float) -> tuple[float, float]:
+    """(spikes per tick, spikes per second) sPyNNaker assumes of a projection's source: a Poisson source's
+    rate and its 0.999 quantile per tick (plus one), else 30/s and at least one spike per tick."""
+    node = network.node(pre)
+    if isinstance(node, PoissonSource) and node.rate_hz > 0:
+        from scipy import stats
+
+        lam = node.rate_hz * dt_ms / 1000.0
+        per_tick = 1.0 if lam < 0.01 else float(np.ceil(stats.poisson.ppf(1.0 - 1.0 / 1000, lam)) + 1.0)
+        return per_tick, node.rate_hz
+    return max(1.0, SPIKES_PER_SECOND * dt_ms / 1000.0), SPIKES_PER_SECOND
+
+
 def ring_buffer_shifts(network: Network, net: CompiledNetwork) -> np.ndarray:
     """(2, n_neurons): the left shift of each neuron's excitatory and inhibitory input, chosen per
     (population, receptor) as sPyNNaker chooses it (docs/core.md)."""
     shifts = np.zeros((2, net.n_neurons), np.int64)
-    per_tick = max(1.0, SPIKES_PER_SECOND * net.dt_ms / 1000.0)
     for pop in network.populations:
         for r, receptor in enumerate(("excitatory", "inhibitory")):
-            weights, delays, total, biggest = [], [], 0.0, 0.0
+            weights, delays, rates, total, biggest = [], [], [], 0.0, 0.0
             for pr in network.projections:
                 if pr.post != pop.name or pr.receptor != receptor:
                     continue
@@ -72,8 +84,10 @@ def ring_buffer_shifts(network: Network, net: CompiledNetwork) -> np.ndarray:
                 n_conns = int(np.bincount(c.post).max())
                 w = np.abs(c.weight_nA)
                 w_max = float(w.max()) if pr.plasticity is None else max(float(w.max()), pr.plasticity.w_max_nA)
+                per_tick, per_second = _pre_rates(network, pr.pre, net.dt_ms)
                 weights.append((float(w.mean()), float(w.var()), n_conns))
                 delays.append((0.0, float(np.var(c.delay_steps)), n_conns))
+                rates.append((per_second, 0.0, n_conns))
                 total += per_tick * w_max * n_conns
                 biggest = max(biggest, w_max)
             if not weights:
@@ -82,7 +96,7 @@ def ring_buffer_shifts(network: Network, net: CompiledNetwork) -> np.ndarray:
                 max_w = max(total, biggest)
             else:
                 mean, var, n = _running(weights)
-                max_w = max(min(_poisson_bound(mean, var**0.5, SPIKES_PER_SECOND, n, net.dt_ms), total), biggest)
+                max_w = max(min(_poisson_bound(mean, var**0.5, _running(rates)[0], n, net.dt_ms), total), biggest)
             shifts[r, net.slice(pop.name)] = fp.ring_buffer_shift(max_w)
     return shifts
 
@@ -96,9 +110,6 @@ class SpinnakerEngine(Engine):
         super().__init__(net, **kw)
         if self.batch_size != 1:
             ck.fail("batch_size", self.batch_size, "1 with arithmetic 'spinnaker'")
-        if any(isinstance(s, PoissonSource) for s in network.sources):
-            ck.fail("sources", "a PoissonSource", "SpikeSourceArrays with arithmetic 'spinnaker' (the board bounds "
-                                                "Poisson input by a quantile not built here)")
         n, h = net.n_neurons, net.history
         per = {nm: np.concatenate([np.zeros(0)] + [p.params.per_neuron(nm, p.size) for p in network.populations])
                for nm in ("tau_m_ms", "cm_nF", "tau_refrac_ms", "tau_syn_e_ms", "tau_syn_i_ms")}
@@ -188,23 +199,29 @@ class SpinnakerEngine(Engine):
 
     def _deliver(self, t: int, nodes: np.ndarray) -> None:
         net, h = self.net, self.net.history
-        for node in nodes:
-            node = int(node)
-            ks = np.arange(net.row_ptr[node], net.row_ptr[node + 1])
-            rules = {int(r) for r in net.syn_rule[ks] if r >= 0}
-            old = {r: (int(self.pre_time[r, node]), int(self.pre_trace[r, node])) for r in rules}
-            for k in ks:
-                rule = int(net.syn_rule[k])
-                if rule >= 0 and self.learning:
-                    self.w16[k] = self._plastic_update(int(k), t, rule, *old[rule])
-                d, j, r = int(net.syn_delay[k]), int(net.syn_post[k]), int(net.syn_inh[k])
-                acc = self.buf[r, (t + d) % h, j] + self.w16[k]
-                self.buf[r, (t + d) % h, j] = 0xFFFF if acc > 0xFFFF else acc
-            self.n_events += ks.size
-            for rule, (last_t, last_tr) in old.items():  # the row header's pre trace, after its synapses
-                lut = self.luts[rule][0]
-                self.pre_time[rule, node] = t
-                self.pre_trace[rule, node] = self._int16(((last_tr * self._lut(lut, t - last_t)) >> 11) + 2048)
+        starts, stops = net.row_ptr[nodes], net.row_ptr[nodes + 1]
+        counts = stops - starts
+        k = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        if not k.size:
+            return
+        plastic = k[net.syn_rule[k] >= 0]
+        touched = np.unique(net.syn_pre[plastic] * len(net.rules) + net.syn_rule[plastic]) if plastic.size else []
+        old = {(int(x) // len(net.rules), int(x) % len(net.rules)) for x in touched}
+        old = {key: (int(self.pre_time[key[1], key[0]]), int(self.pre_trace[key[1], key[0]])) for key in old}
+        if self.learning:
+            for syn in plastic:  # each synapse's deferred update (the row header's trace is the one before this spike)
+                rule = int(net.syn_rule[syn])
+                self.w16[syn] = self._plastic_update(int(syn), t, rule, *old[(int(net.syn_pre[syn]), rule)])
+        # the ring buffers saturate at 0xFFFF at every add; weights are >= 0, so once full a slot stays full and the
+        # saturated sum is min(sum, 0xFFFF) in any order
+        idx = (net.syn_inh[k].astype(np.int64), (t + net.syn_delay[k]) % h, net.syn_post[k])
+        np.add.at(self.buf, idx, self.w16[k])
+        self.buf[idx] = np.minimum(self.buf[idx], 0xFFFF)
+        self.n_events += int(k.size)
+        for (node, rule), (last_t, last_tr) in old.items():  # the row header's pre trace, after its synapses
+            lut = self.luts[rule][0]
+            self.pre_time[rule, node] = t
+            self.pre_trace[rule, node] = self._int16(((last_tr * self._lut(lut, t - last_t)) >> 11) + 2048)
 
     def _plastic_update(self, k: int, tp: int, rule: int, last_t: int, last_tr: int) -> int:
         """The weight of plastic synapse ``k`` after the pre spike of tick ``tp``: potentiation by the post spikes

@@ -110,3 +110,21 @@ def test_an_arithmetic_a_backend_lacks_is_refused_naming_those_that_have_it() ->
         Simulator(net, "numba", arithmetic="spinnaker")
     with pytest.raises(ValueError, match=r"arithmetic = 'float32' is not allowed: one of \['float64', 'spinnaker'\]"):
         Simulator(net, "reference", arithmetic="float32")
+
+
+def test_the_precision_report_names_quantized_weights_lost_stdp_steps_and_changed_spikes() -> None:
+    from neurosim.hardware.precision import check_precision
+
+    report = check_precision(_pair_network(0.3), 12.0)
+    weights = {r["projection"]: r for r in report.weights}
+    # 0.3 nA at shift 3 (step 2^3 / 2^15 nA): rint(0.3 x 4096) = 1229 steps = 0.300048828125 nA
+    assert weights["plastic"]["changed"] == 1 and weights["plastic"]["max error nA"] == pytest.approx(1229 / 4096 - 0.3)
+    assert weights["driving"]["changed"] == 0 and weights["driving"]["resolution nA"] == 2.0**-12
+    (stdp,) = report.stdp
+    # one pair's change is A x lut[lag] / 2048: A+ = 0.5 nA makes lut[lag] x 8 bits, A- = 0.25 nA lut[lag] x 4, and
+    # one weight step is 8 bits: potentiation is lost where lut+ is 0 (lag 23), depression where lut- <= 1 (21)
+    assert stdp["A+ step at lag 1 nA"] == 1467 * 8 / 2**15
+    assert stdp["A+ lost from lag (ticks)"] == 23 and stdp["A- lost from lag (ticks)"] == 21
+    assert {r["population"]: r["only float"] + r["only board"] for r in report.spikes} == {"post": 0}
+    text = report.table()
+    assert "weights quantized to 16 bits" in text and "the board's spikes equal the float run's" in text
