@@ -151,9 +151,10 @@ def static_delivery(n: int, duration_ms: float, seed: int, repeats: int = 3) -> 
 
 
 def _simulator_rows(engine: str) -> Callable[[Network, float, int], list[Row]]:
-    """Runner of an engine that is a neurosim backend (brian2-runtime is backend brian2; reference-spinnaker the
-    reference engine in SpiNNaker's integer arithmetic)."""
-    backend = {"brian2-runtime": "brian2", "reference-spinnaker": "reference"}.get(engine, engine)
+    """Runner of an engine that is a neurosim backend (brian2-runtime is backend brian2; reference-spinnaker and
+    numba-spinnaker are those engines in SpiNNaker's integer arithmetic)."""
+    backend = {"brian2-runtime": "brian2", "reference-spinnaker": "reference", "numba-spinnaker": "numba"}.get(engine,
+                                                                                                          engine)
     kw = {"dtype": "float32"} if engine == "torch" else {"arithmetic": "spinnaker"} if engine.endswith("spinnaker") \
         else {}
 
@@ -174,6 +175,7 @@ def _nest_rows(net: Network, duration_ms: float, seed: int) -> list[Row]:
 # engine -> (library it needs, runner returning its rows); the order is the table's
 RUNNERS: dict[str, tuple[str, Callable[[Network, float, int], list[Row]]]] = {
     "numba": ("numba", _simulator_rows("numba")),
+    "numba-spinnaker": ("numba", _simulator_rows("numba-spinnaker")),
     "torch": ("torch", _simulator_rows("torch")),
     "reference": ("numpy", _simulator_rows("reference")),
     "reference-spinnaker": ("numpy", _simulator_rows("reference-spinnaker")),

@@ -75,8 +75,8 @@ class Simulator(BetweenRuns):
     Poisson source ``k`` draws from ``SeedSequence(seed, spawn_key=(b, k))``, so trial 0
     of a batch equals an unbatched run with the same seed.
 
-    ``arithmetic="spinnaker"`` (backend ``reference``) computes the tick in sPyNNaker 7.x's integer
-    arithmetic (:mod:`neurosim.backends.spinnaker_engine`): what a SpiNNaker board records, to the bit.
+    ``arithmetic="spinnaker"`` (backends ``reference`` and ``numba``) computes the tick in sPyNNaker 7.x's
+    integer arithmetic (:mod:`neurosim.backends.spinnaker_engine`): what a SpiNNaker board records, to the bit.
     """
 
     def __init__(self, network: Network, backend: str = "numba", seed: int = 0, *,

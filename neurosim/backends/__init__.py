@@ -30,7 +30,8 @@ class BackendInfo:
 _REGISTRY: dict[str, BackendInfo] = {
     "reference": BackendInfo("numpy", "neurosim.backends.reference", "ReferenceEngine", ("float64",), ("cpu",),
                              (("spinnaker", "neurosim.backends.spinnaker_engine:SpinnakerEngine"),)),
-    "numba": BackendInfo("numba", "neurosim.backends.numba_engine", "NumbaEngine", ("float64",), ("cpu",)),
+    "numba": BackendInfo("numba", "neurosim.backends.numba_engine", "NumbaEngine", ("float64",), ("cpu",),
+                         (("spinnaker", "neurosim.backends.spinnaker_numba:SpinnakerNumbaEngine"),)),
     "torch": BackendInfo("torch", "neurosim.backends.torch_engine", "TorchEngine", ("float64", "float32"),
                          ("cpu", "cuda")),
     # Brian2's runtime code generation target: numpy (bit-exact, the CPU default) or cython (compiled)

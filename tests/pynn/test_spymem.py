@@ -55,11 +55,12 @@ def test_dg_ca3_ca1_reproduces_the_board_recordings(run: int) -> None:
         assert np.ptp(recorded) > 0.0  # the membrane moved: the comparison has something to compare
 
 
+@pytest.mark.parametrize("backend", ["reference", "numba"])
 @pytest.mark.parametrize("run", [1, 2])
-def test_spinnaker_arithmetic_reproduces_every_membrane_sample_of_the_board(run: int) -> None:
+def test_spinnaker_arithmetic_reproduces_every_membrane_sample_of_the_board(run: int, backend: str) -> None:
     """In the board's integers (arithmetic="spinnaker") every CA3 membrane sample of both recorded runs equals the
     board's, to the bit; the float tick differs by up to 1.33 LSB (run 2)."""
-    spikes, v, board = spymem.dg_ca3_ca1(sim, run, backend="reference", arithmetic="spinnaker")
+    spikes, v, board = spymem.dg_ca3_ca1(sim, run, backend=backend, arithmetic="spinnaker")
     assert spymem.differing(spikes, spymem.board_table(board), board["simTime"])[0] == 0
     for name, recorded in spymem.board_v(board).items():
         np.testing.assert_array_equal(v[name], recorded)
@@ -67,9 +68,10 @@ def test_spinnaker_arithmetic_reproduces_every_membrane_sample_of_the_board(run:
     assert max(np.abs(v_float[n] - r).max() for n, r in spymem.board_v(board).items()) > 0.5 * BOARD_GRID_MV
 
 
+@pytest.mark.parametrize("backend", ["reference", "numba"])
 @pytest.mark.parametrize("experiment", ["functional", "stress", "state-map"])
-def test_spinnaker_arithmetic_reproduces_the_published_tables(experiment: str) -> None:
-    mine, theirs = spymem.ca3_content_addressable(sim, experiment, backend="reference", arithmetic="spinnaker")
+def test_spinnaker_arithmetic_reproduces_the_published_tables(experiment: str, backend: str) -> None:
+    mine, theirs = spymem.ca3_content_addressable(sim, experiment, backend=backend, arithmetic="spinnaker")
     assert spymem.differing(mine, theirs, spymem.published_ca3(experiment)["sim_time_ms"])[0] == 0
 
 
