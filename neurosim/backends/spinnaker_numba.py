@@ -123,6 +123,37 @@ def _tick(t, ext, out, v, isyn, refrac, buf, shift, init, decay, r_m, exp_tc, v_
     return count
 
 
+@numba.njit(cache=True)
+def _advance(t0, n_steps, ext_node, bounds, record, traced, out_tick, out_node, state, out, v, isyn, refrac, buf,
+             shift, init, decay, r_m, exp_tc, v_rest, v_reset, v_thresh, i_offset, t_refrac, rule_of_post, hist_t,
+             hist_tr, hist_n, row_ptr, syn_post, syn_delay, syn_inh, syn_rule, syn_shift, w16, node_rules, pre_time,
+             pre_trace, lut_p, lut_m, lut_size_p, lut_size_m, a_plus, a_minus, w_lo, w_hi, mult, learning):
+    """Ticks t0 .. t0 + n_steps - 1 until done or the spike buffers could overflow at the next tick: returns
+    (ticks done, spikes kept, synaptic events)."""
+    kept = 0
+    events = 0
+    for i in range(n_steps):
+        if kept + out.shape[0] > out_tick.shape[0]:
+            return i, kept, events
+        t = t0 + i
+        count = _tick(t, ext_node[bounds[i]:bounds[i + 1]], out, v, isyn, refrac, buf, shift, init, decay, r_m,
+                      exp_tc, v_rest, v_reset, v_thresh, i_offset, t_refrac, rule_of_post, hist_t, hist_tr, hist_n,
+                      row_ptr, syn_post, syn_delay, syn_inh, syn_rule, syn_shift, w16, node_rules, pre_time, pre_trace,
+                      lut_p, lut_m, lut_size_p, lut_size_m, a_plus, a_minus, w_lo, w_hi, mult, learning)
+        for c in range(count):
+            node = out[c]
+            events += row_ptr[node + 1] - row_ptr[node]
+            if record[node]:
+                out_tick[kept] = t
+                out_node[kept] = node
+                kept += 1
+        for q in range(traced.shape[0]):
+            state[i, 0, q, 0] = v[traced[q]] / 32768.0
+            state[i, 0, q, 1] = isyn[0, traced[q]] / 32768.0
+            state[i, 0, q, 2] = isyn[1, traced[q]] / 32768.0
+    return n_steps, kept, events
+
+
 class SpinnakerNumbaEngine(SpinnakerEngine):
     """:class:`.spinnaker_engine.SpinnakerEngine` with its tick compiled (module docstring)."""
 
@@ -151,29 +182,26 @@ class SpinnakerNumbaEngine(SpinnakerEngine):
 
     def advance(self, t0: int, n_steps: int, ext: External) -> Chunk:
         net = self.net
-        bounds = np.searchsorted(ext.tick, np.arange(t0, t0 + n_steps + 1))
-        ticks, nodes_out = [], []
-        state = np.empty((n_steps, 1, self.traced.size, 3)) if self.traced.size else None
+        bounds = np.searchsorted(ext.tick, np.arange(t0, t0 + n_steps + 1)).astype(np.int64)
+        state = np.empty((n_steps, 1, self.traced.size, 3))
         a_plus, a_minus, w_lo, w_hi, mult = self.stdp
-        for i in range(n_steps):
-            t = t0 + i
-            count = _tick(t, ext.node[bounds[i]:bounds[i + 1]].astype(np.int64), self.out, self.v, self.isyn,
-                          self.refrac, self.buf, self.shift, self.init, self.decay, self.r, self.exp_tc, self.v_rest,
-                          self.v_reset, self.v_thresh, self.i_offset, self.t_refrac, self.rule_of_post, self.hist_t,
-                          self.hist_tr, self.hist_n, net.row_ptr, net.syn_post, net.syn_delay, self.syn_inh64,
-                          net.syn_rule, self.syn_shift, self.w16, self.node_rules, self.pre_time, self.pre_trace,
-                          self.lut_p, self.lut_m, self.lut_size[0], self.lut_size[1], a_plus, a_minus, w_lo, w_hi,
-                          mult, self.learning)
-            nodes = self.out[:count].copy()
-            self.n_events += int((net.row_ptr[nodes + 1] - net.row_ptr[nodes]).sum())
-            kept = nodes[self.record[nodes]]
-            ticks.append(np.full(kept.size, t, np.int64))
-            nodes_out.append(kept)
-            if state is not None:
-                tr = self.traced
-                state[i, 0, :, 0] = self.v[tr] / 32768.0
-                state[i, 0, :, 1] = self.isyn[0, tr] / 32768.0
-                state[i, 0, :, 2] = self.isyn[1, tr] / 32768.0
-        tick = np.concatenate(ticks) if ticks else np.zeros(0, np.int64)
-        node = np.concatenate(nodes_out) if nodes_out else np.zeros(0, np.int64)
-        return Chunk(tick, np.zeros_like(tick), node, state)
+        ext_node = ext.node.astype(np.int64)
+        traced = self.traced.astype(np.int64)
+        ticks, nodes, done = [], [], 0
+        while done < n_steps:  # the spike buffers hold at least one tick's worth; a full one is emptied and continued
+            cap = max(4 * net.n_nodes, 1 << 16)
+            out_tick, out_node = np.empty(cap, np.int64), np.empty(cap, np.int64)
+            steps, kept, events = _advance(
+                t0 + done, n_steps - done, ext_node, bounds[done:], self.record, traced, out_tick, out_node,
+                state[done:], self.out, self.v, self.isyn, self.refrac, self.buf, self.shift, self.init, self.decay,
+                self.r, self.exp_tc, self.v_rest, self.v_reset, self.v_thresh, self.i_offset, self.t_refrac,
+                self.rule_of_post, self.hist_t, self.hist_tr, self.hist_n, net.row_ptr, net.syn_post, net.syn_delay,
+                self.syn_inh64, net.syn_rule, self.syn_shift, self.w16, self.node_rules, self.pre_time, self.pre_trace,
+                self.lut_p, self.lut_m, self.lut_size[0], self.lut_size[1], a_plus, a_minus, w_lo, w_hi, mult,
+                self.learning)
+            ticks.append(out_tick[:kept].copy())
+            nodes.append(out_node[:kept].copy())
+            self.n_events += int(events)
+            done += steps
+        tick, node = np.concatenate(ticks), np.concatenate(nodes)
+        return Chunk(tick, np.zeros_like(tick), node, state if self.traced.size else None)
