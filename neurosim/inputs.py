@@ -32,7 +32,7 @@ class BetweenRuns:
             ck.fail("ids length", idx.size, f"one id per time ({times.size})")
         if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= node.size):
             ck.fail("ids", idx.tolist()[:8], f"integers in [0, {node.size - 1}]")
-        ticks = spike_ticks(source, times, idx, self.compiled.dt_ms)
+        ticks = spike_ticks(source, times, idx, self.compiled.dt_ms, board=self.arithmetic == "spinnaker")
         if ticks.size and ticks.min() < self.step:
             ck.fail("times_ms", float(times.min()), f">= the current time ({self.t_ms} ms)")
         trials = range(self.batch_size) if trial is None else [ck.count("trial", trial, 0)]
@@ -100,16 +100,20 @@ class BetweenRuns:
         self.engine.set_weights(syn, np.array(w, dtype=np.float64), trial)
 
 
-def spike_ticks(source: str, times_ms: np.ndarray, ids: np.ndarray, dt_ms: float) -> np.ndarray:
+def spike_ticks(source: str, times_ms: np.ndarray, ids: np.ndarray, dt_ms: float, *, board: bool = False) -> np.ndarray:
     """The ticks of source spikes (neuron ``ids[k]`` at ``times_ms[k]``): each time moves to the nearest
-    multiple of dt, half a step rounding up, and a source neuron fires at most once per tick. Either
-    happening is said in one ``RuntimeWarning`` (times off the grid; spikes of one neuron merging)."""
-    ticks = ck.ms_to_step_nearest(times_ms, dt_ms)
+    multiple of dt, half a step rounding up (``board``: as sPyNNaker does, ceil(floor(t in us) / dt in us),
+    the next tick), and a source neuron fires at most once per tick. Either happening is said in one
+    ``RuntimeWarning`` (times off the grid; spikes of one neuron merging)."""
+    if board:
+        ticks = np.ceil(np.floor(np.asarray(times_ms, np.float64) * 1000.0) / (dt_ms * 1000.0)).astype(np.int64)
+    else:
+        ticks = ck.ms_to_step_nearest(times_ms, dt_ms)
     off = np.abs(np.asarray(times_ms) / dt_ms - ticks) > 1e-9
     if off.any():
         warnings.warn(f"SpikeSourceArray {source!r}: {int(off.sum())} of {ticks.size} spike times are not multiples "
                       f"of dt = {dt_ms:g} ms (e.g. {float(np.asarray(times_ms)[off][0]):g} ms): each moves to the "
-                      "nearest tick", RuntimeWarning, stacklevel=3)
+                      f"{'next' if board else 'nearest'} tick", RuntimeWarning, stacklevel=3)
     merged = ticks.size - np.unique(np.stack([ticks, np.asarray(ids, np.int64)]), axis=1).shape[1] if ticks.size else 0
     if merged:
         warnings.warn(f"SpikeSourceArray {source!r}: {merged} spikes fall on a tick where the same neuron already "

@@ -119,7 +119,8 @@ class Simulator(BetweenRuns):
             if isinstance(src, SpikeSourceArray):
                 first = net.offsets[src.name][0]
                 ids = np.concatenate([np.full(t.size, i, np.int64) for i, t in enumerate(src.spike_times_ms)])
-                ticks.append(spike_ticks(src.name, np.concatenate(src.spike_times_ms), ids, net.dt_ms))
+                ticks.append(spike_ticks(src.name, np.concatenate(src.spike_times_ms), ids, net.dt_ms,
+                                         board=arithmetic == "spinnaker"))
                 nodes.append(ids + first)
         t, n = sorted_events(ticks, nodes)
         self._pending = [(t.copy(), n.copy()) for _ in range(batch_size)]

@@ -154,3 +154,17 @@ def test_numba_computes_the_boards_integers_bit_for_bit_as_the_reference() -> No
     fresh = Simulator(net, "reference", seed=2, arithmetic="spinnaker")
     assert not np.array_equal(a.weights("ee"), fresh.weights("ee"))  # STDP did change weights
     np.testing.assert_array_equal(a.state("exc").values["v_mV"], b.state("exc").values["v_mV"])
+
+
+def test_source_spikes_off_the_grid_enter_at_the_next_tick_as_on_the_board() -> None:
+    """sPyNNaker puts a time t at ceil(floor(t in us) / dt in us): 10.3 ms at dt 1 ms fires at tick 11, where the
+    float tick's nearest-tick rule gives 10."""
+    net = Network(dt_ms=1.0, populations=(Population("p", 1),), sources=(SpikeSourceArray("s", ([10.3, 20.0],)),),
+                  monitors=(SpikeMonitor("s"),))
+    got = {}
+    for arithmetic in ("float64", "spinnaker"):
+        with pytest.warns(RuntimeWarning, match="not multiples of dt"):
+            sim = Simulator(net, "reference", arithmetic=arithmetic)
+        sim.run(30.0)
+        got[arithmetic] = sim.spikes("s")[0].tolist()
+    assert got == {"float64": [10.0, 20.0], "spinnaker": [11.0, 20.0]}
