@@ -201,7 +201,7 @@ def bench_core(sizes: tuple[int, ...] = (4000,), duration_ms: float = 1000.0, en
                 log(f"  {engine}: not installed ({library}), skipped")
                 continue
             if engine.startswith("reference") and n > 4000:
-                log("  reference: skipped above N = 4000 (minutes per run; it is the readable ground truth)")
+                log(f"  {engine}: skipped above N = 4000 (minutes per run; it is the readable ground truth)")
                 continue
             log(f"  {engine} ...")
             for row in runner(net, duration_ms, seed):
