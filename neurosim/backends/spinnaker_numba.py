@@ -38,6 +38,8 @@ def _plastic(k, tp, rule, last_t, last_tr, w16, syn_post, syn_delay, syn_shift, 
     prev_i = -1
     for i in range(hist_n[j]):
         tq = hist_t[j, i]
+        if tq > end:  # the history is in time order: nothing later is in the window
+            break
         if tq <= begin:
             prev_i = i
         if i > 0 and begin < tq <= end:
