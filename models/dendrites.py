@@ -263,4 +263,6 @@ def mc_false_negative(a: int, s: int, theta: int, v: int, trials: int, rng: np.r
 
 def binomial_sigma(p: float, trials: int) -> float:
     """Standard error of a rate p measured over ``trials`` independent trials."""
-    return float(np.sqrt(max(p, 0.0) * (1.0 - p) / trials))
+    ck.in_range("p", p, 0.0, 1.0)
+    ck.count("trials", trials)
+    return float(np.sqrt(p * (1.0 - p) / trials))

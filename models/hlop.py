@@ -98,6 +98,7 @@ class SpikingMLP(nn.Module):
         ck.positive("v_th", v_th)
         ck.positive("init_gain", init_gain)
         ck.in_range("spike_density", spike_density, 1e-3, 1.0)
+        ck.count("seed", seed, minimum=0)
         self.n_out = n_out
         lif = LIFBoxParameters(tau_mem_inv=torch.as_tensor(1000.0 / tau_mem_ms), v_th=torch.as_tensor(v_th))
         self.lif = lif._replace(**{k: v.to(**place) for k, v in lif._asdict().items() if isinstance(v, torch.Tensor)})

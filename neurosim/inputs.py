@@ -26,6 +26,9 @@ class BetweenRuns:
         node = self.network.node(source)
         if not isinstance(node, SpikeSourceArray):
             ck.fail("source", source, "the name of a SpikeSourceArray")
+        for field_, value in (("times_ms", times_ms), ("ids", ids)):
+            if isinstance(value, (str, bytes)) or np.ndim(value) != 1:
+                ck.fail(field_, np.shape(value) if np.ndim(value) else value, "a 1-D sequence (one entry per spike)")
         times = ck.finite_array("times_ms", times_ms).ravel()
         idx = np.asarray(ids).ravel()
         if times.shape != idx.shape:

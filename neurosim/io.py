@@ -48,6 +48,7 @@ trials of an unfinished run (``complete=False``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -690,8 +691,21 @@ def read_results(path: str | os.PathLike) -> Results:
     raise FileNotFoundError(f"no results at {path} (neither the file nor an unfinished run {partial})")
 
 
+@contextlib.contextmanager
+def _readable(path: Path):
+    """Open a results HDF5 file for reading; an empty, truncated or corrupted file (h5py's OSError, a missing
+    group's KeyError) becomes a ValueError naming the file and what to do."""
+    try:
+        with h5py.File(path, "r") as f:
+            yield f
+    except (OSError, KeyError) as exc:
+        raise ValueError(f"{path} is not a complete neurosim result ({type(exc).__name__}: {exc}): the file is empty, "
+                         "truncated or corrupted; rerun the experiment (--resume continues an interrupted run) or "
+                         "delete the file") from exc
+
+
 def _read_final(path: Path) -> Results:
-    with h5py.File(path, "r") as f:
+    with _readable(path) as f:
         if _py(f.attrs.get("format")) != FORMAT:
             raise ValueError(f"{path} is not a {FORMAT} file (no format = {FORMAT!r} attribute)")
         meta = {k: _py(v) for k, v in f["meta"].attrs.items()}
@@ -711,16 +725,20 @@ def _read_partial(partial: Path) -> Results:
     run_file = partial / "run.json"
     if not run_file.exists():
         raise ValueError(f"{partial} is not a neurosim run (no run.json)")
-    stored = json.loads(run_file.read_text())
+    try:
+        stored = json.loads(run_file.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{run_file} is not a complete neurosim run description ({exc}): delete {partial} and "
+                         "rerun") from exc
     main_file = partial / "main.h5"
     if main_file.exists():
-        with h5py.File(main_file, "r") as f:
+        with _readable(main_file) as f:
             main = _read_record(f)
     else:
         main = Record({}, {}, {}, {}, {})
     trials = {}
     for index, p in _trial_files(partial).items():
-        with h5py.File(p, "r") as f:
+        with _readable(p) as f:
             trials[index] = _read_record(f)
     return Results(**vars(main), meta=stored["meta"], config=stored["config"], trials=trials, complete=False)
 

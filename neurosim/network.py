@@ -156,9 +156,11 @@ class SpikeSourceArray:
             field_i = f"SpikeSourceArray.spike_times_ms[{i}]"
             if isinstance(times, (str, bytes)) or _ndim(times) != 1:
                 ck.fail(field_i, times, "a sequence of times in ms (one per spike; a list of lists for the source)")
-            if any(isinstance(x, (str, bytes)) for x in times):
-                ck.fail(field_i, next(x for x in times if isinstance(x, (str, bytes))), "times in ms (numbers)")
-            t = ck.finite_array(field_i, times).ravel()
+            raw = np.asarray(times)
+            if raw.dtype.kind in "USO":  # numpy would parse "2" as 2.0
+                bad = [x for x in list(times) if not isinstance(x, (int, float, np.integer, np.floating))]
+                ck.fail(field_i, bad[0] if bad else raw.tolist(), "times in ms (numbers)")
+            t = ck.finite_array(field_i, raw).ravel()
             if t.size and t.min() < 0:
                 ck.fail(f"SpikeSourceArray.spike_times_ms[{i}]", float(t.min()), "times >= 0 ms")
             if np.any(np.diff(t) < 0):

@@ -142,22 +142,18 @@ class Simulator(BetweenRuns):
 
     @learning.setter
     def learning(self, enabled: bool) -> None:
-        if not isinstance(enabled, bool):
-            ck.fail("learning", enabled, "True or False")
-        self.engine.set_learning(enabled)
+        self.engine.set_learning(ck.boolean("learning", enabled))
 
     def add_observer(self, callback: Observer, every_steps: int = 1) -> None:
         """Call ``callback(simulator)`` every ``every_steps`` ticks during ``run``."""
+        if not callable(callback):
+            ck.fail("callback", callback, "a callable taking the simulator")
         self._observers.append((callback, ck.count("every_steps", every_steps)))
 
     # -- running ---------------------------------------------------------------------
     def run(self, duration_ms: float, *, progress: bool = False) -> None:
         """Advance by ``duration_ms`` (a whole number of steps), continuing the current state."""
-        dt = self.compiled.dt_ms
-        ck.non_negative("duration_ms", duration_ms, "ms")
-        n_total = round(duration_ms / dt)
-        if not math.isclose(n_total * dt, duration_ms, rel_tol=1e-9, abs_tol=1e-12):
-            ck.fail("duration_ms", duration_ms, f"a whole number of steps of dt = {dt} ms")
+        n_total = self._steps(duration_ms)
         end = self.step + n_total
         self._snapshot_weights(force=False)  # includes the initial weights at t = 0
         bar = None
@@ -219,8 +215,16 @@ class Simulator(BetweenRuns):
         """The source spikes of the next ``duration_ms`` exactly as ``run`` would feed them to
         the engine, for handing a whole run to another simulator (Brian2's cpp_standalone).
         Consumes them: use a fresh Simulator for this, not one you go on running."""
-        n = round(ck.non_negative("duration_ms", duration_ms, "ms") / self.compiled.dt_ms)
-        return self._take_inputs(self.step, self.step + n)
+        return self._take_inputs(self.step, self.step + self._steps(duration_ms))
+
+    def _steps(self, duration_ms: float) -> int:
+        """``duration_ms`` as a whole number of steps (refused otherwise)."""
+        dt = self.compiled.dt_ms
+        ck.non_negative("duration_ms", duration_ms, "ms")
+        n = round(duration_ms / dt)
+        if not math.isclose(n * dt, duration_ms, rel_tol=1e-9, abs_tol=1e-12):
+            ck.fail("duration_ms", duration_ms, f"a whole number of steps of dt = {dt} ms")
+        return n
 
     def _after_chunk(self) -> None:
         for callback, every in self._observers:

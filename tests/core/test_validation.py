@@ -225,3 +225,36 @@ def test_sizes_the_engines_could_not_allocate_are_refused_before_allocating() ->
         Simulator(_net(plasticity=STDP(tau_plus_ms=1e6), weight_nA=0.5))
     with pytest.raises(ValueError, match=r"tau_ms = -1.0 is not allowed: > 0 ms"):
         decay_table(-1.0, 0.1)
+
+
+def test_simulator_calls_refuse_what_they_used_to_accept() -> None:
+    sim = Simulator(_net())
+    with pytest.raises(ValueError, match=r"callback = 'x' is not allowed: a callable taking the simulator"):
+        sim.add_observer("x")
+    with pytest.raises(ValueError, match=r"times_ms = \(1, 2\) is not allowed: a 1-D sequence"):
+        sim.add_spikes("s", np.array([[5.0, 6.0]]), np.array([[0, 1]]))
+    with pytest.raises(ValueError, match=r"duration_ms = 0.05 is not allowed: a whole number of steps of dt = 0.1 ms"):
+        sim.draw_inputs(0.05)  # run(0.05) is refused the same way
+    sim.learning = np.bool_(False)  # numpy's bool is a bool
+    assert sim.learning is False
+    with pytest.raises(ValueError, match=r"learning = 'yes' is not allowed: True or False \(a bool\)"):
+        sim.learning = "yes"
+
+
+def test_model_helpers_refuse_out_of_range_values() -> None:
+    from neurosim.models.dendrites import binomial_sigma
+
+    with pytest.raises(ValueError, match=r"p = 2 is not allowed: in \[0.0, 1.0\]"):
+        binomial_sigma(2, 10)
+    with pytest.raises(ValueError, match=r"trials = 0 is not allowed"):
+        binomial_sigma(0.5, 0)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x89HDF\r\n\x1a\n" + b"\0" * 100, b"not hdf5 at all"])
+def test_a_file_that_is_not_a_complete_result_names_itself(tmp_path, content: bytes) -> None:
+    from neurosim.io import read_results
+
+    path = tmp_path / "broken.h5"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=rf"{path} is not a complete neurosim result .*truncated or corrupted; rerun"):
+        read_results(path)

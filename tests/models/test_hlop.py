@@ -151,7 +151,8 @@ def test_the_trained_network_exports_to_nir_and_runs_in_norse(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [({"steps": 0}, "steps"), ({"hidden": ()}, "hidden"),
-                                               ({"tau_mem_ms": 0.0}, "tau_mem_ms"), ({"heads": 0}, "heads")])
+                                               ({"tau_mem_ms": 0.0}, "tau_mem_ms"), ({"heads": 0}, "heads"),
+                                               ({"seed": -1}, "seed")])  # -1 was accepted, unlike elsewhere
 def test_bad_network_settings_name_the_field(kwargs: dict, field: str) -> None:
     args = {"n_in": 4, "hidden": (3,), "n_out": 2, **kwargs}
     with pytest.raises(ValueError, match=rf"^{field} ="):
