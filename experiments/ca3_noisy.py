@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim.experiments import Outcome, engine
-from neurosim.io import ResultsWriter
+from neurosim.io import ResultsWriter, ensure_parent
 from neurosim.memory import add_bits, drop_bits
 from neurosim.models.ca3 import CA3Memory, Operation
 from neurosim.models.ca3_oracle import DictOracle
@@ -64,7 +64,7 @@ def run(*, backend: str = "numba", device: str | None = None, seed: int = 0, out
             recall[name][ci] += hit / n
             precision[name][ci] += (hit / len(got) if got else 0.0) / n
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_parent(out)
     config = {"experiment": "ca3-noisy", "n": n, "m": m, "k": k, "missing": list(missing),
               "spurious": list(spurious), "conditions": [list(c) for c in conditions]}
     metrics = {f"{q}_{name}": (arr[name], "") for q, arr in (("precision", precision), ("recall", recall))

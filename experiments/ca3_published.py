@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim.experiments import Outcome, engine
-from neurosim.io import ResultsWriter
+from neurosim.io import ResultsWriter, ensure_parent
 from neurosim.models.ca3 import POPULATIONS, CA3Memory, Operation
 from neurosim.models.ca3_oracle import DictOracle
 from neurosim.plotting import raster
@@ -150,7 +150,7 @@ def run_published(name: str, *, backend: str = "numba", device: str | None = Non
         "recall_correct": (np.array(ok, dtype=bool), ""),
         "published_table_mismatches": (np.array([bad, total]), "cells (differing, total)"),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_parent(out)
     with ResultsWriter(out, config=config, meta={**eng, "seed": seed}) as writer:
         writer.write_main(spikes=spikes, metrics=metrics,
                           attrs={"recalls_correct": int(sum(ok)), "recalls": len(ok)})

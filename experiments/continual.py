@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim import _checks as ck
+from neurosim.io import ensure_parent
 from neurosim.plotting import COLORS, pyplot, save
 
 
@@ -131,7 +132,7 @@ def accuracy_heatmap(matrices: dict[str, np.ndarray], path: Path, *, title: str)
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="accuracy (%)")
     fig.suptitle(title)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_parent(path)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

@@ -112,6 +112,7 @@ import numpy as np
 
 from neurosim import _checks as ck
 from neurosim.connectors import AllToAll, FixedProbability, FromList, OneToOne
+from neurosim.io import ensure_parent
 from neurosim.network import Network, PoissonSource, Population, Projection, SpikeMonitor, SpikeSourceArray
 from neurosim.plasticity import STDP
 from neurosim.pynn_conventions import (
@@ -649,7 +650,7 @@ def export_script(network: Network, path: str | Path, *, spike_inputs: SpikeInpu
                       for t in p.cell.kwargs["spike_times"] if t), default=None))
     helper = inspect.getsource(spikes_of)
     main = _SCRIPT_MAIN.format(body=body, default_sim=rules.simulators[0])
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_parent(path)
     path.write_text(head + helper + main)
     return path
 

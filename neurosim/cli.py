@@ -220,7 +220,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     network, inputs, duration = _exportable(args.name)
     out = Path(args.out or f"results/{args.name}.{'nir' if args.to == 'nir' else 'py'}")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from neurosim.io import ensure_parent
+
+    ensure_parent(out)
     if args.to == "nir":
         from neurosim.hardware import nir
 

@@ -264,6 +264,24 @@ def _normal_json(field: str, value: object) -> object:
     raise AssertionError  # unreachable
 
 
+def ensure_parent(path: str | os.PathLike) -> Path:
+    """Create ``path``'s directory, or say plainly why nothing can be written there (a ValueError naming the
+    path); returns ``path``."""
+    path = Path(path)
+    for parent in (path.parent, *path.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"cannot write {path}: {parent} is a file, not a directory; choose "
+                                 "another output path")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot write {path}: {exc.strerror} ({path.parent}); choose an output path in "
+                         "a directory you can write") from exc
+    return path
+
+
 def _config(config: object) -> dict[str, Any]:
     if not isinstance(config, Mapping):
         ck.fail("config", _short(config), "a dict of the experiment's parameters")
@@ -433,7 +451,7 @@ class ResultsWriter:
         if self.path.exists():
             raise FileExistsError(f"{self.path} exists and holds a finished run"
                                   f"{' (nothing to resume)' if resume else ''}: delete it or choose another path")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_parent(self.path)
         self._state = "open"
         self._main_written = False
         self._lock = None
@@ -449,7 +467,11 @@ class ResultsWriter:
                 self._release_lock()
                 raise
         else:
-            self.partial_path.mkdir()
+            try:
+                self.partial_path.mkdir()
+            except OSError as exc:
+                raise ValueError(f"cannot write results at {self.path}: {exc.strerror} ({self.partial_path}); "
+                                 "choose an output path in a directory you can write") from exc
             self._acquire_lock()
             self._meta = self._new_meta(extra)
         try:

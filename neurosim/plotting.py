@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from neurosim.io import ensure_parent
+
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 
 
@@ -108,7 +110,7 @@ def save(fig, path: str | Path, *, dpi: int = 120, rect: tuple[float, float, flo
 
     fig.tight_layout(rect=rect)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_parent(path)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

@@ -37,6 +37,7 @@ from neurosim.connectors import (
     OneToOne,
     Uniform,
 )
+from neurosim.io import ensure_parent
 from neurosim.network import (
     LIFParams,
     Network,
@@ -124,7 +125,7 @@ def read_network(group: h5py.Group) -> Network:
 def save_network(path: str | os.PathLike, network: Network) -> Path:
     """Write ``network`` to a file of its own (HDF5); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_parent(path)
     tmp = path.with_name(path.name + ".tmp")
     with h5py.File(tmp, "w") as f:
         write_network(f, network)

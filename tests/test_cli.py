@@ -159,3 +159,13 @@ def test_export_to_spinnaker_checks_precision(tmp_path, capsys) -> None:
     assert rows[0][1:4] == ["50", "0", "0"]  # 50 synapses, none changed or lost by quantization
     assert main(["export", "ca3-functional", "--to", "pynn", "--check-precision", "--out", str(out)]) == 2
     assert "--check-precision is not allowed with --to pynn" in capsys.readouterr().err
+
+
+def test_an_output_path_that_cannot_be_written_is_one_clear_line(tmp_path, capsys) -> None:
+    blocker = tmp_path / "FILE"
+    blocker.write_text("")
+    assert main(["run", "ca3-functional", "--out", str(blocker / "x.h5"), "--quiet"]) == 2
+    assert f"cannot write {blocker / 'x.h5'}: {blocker} is a file, not a directory" in capsys.readouterr().err
+    assert main(["run", "ca3-functional", "--out", "/proc/neurosim/x.h5", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write /proc/neurosim/x.h5:") and "Traceback" not in err

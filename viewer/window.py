@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim import backends
+from neurosim.io import ensure_parent
 from neurosim.viewer import replay, sessions
 from neurosim.viewer.panels import PanelGrid
 from neurosim.viewer.qt import QtCore, QtGui, QtWidgets, Signal
@@ -446,7 +447,7 @@ class ReplayWindow(QtWidgets.QMainWindow):
 def screenshot(widget: QtWidgets.QWidget, path: str | Path) -> Path:
     """Save what ``widget`` shows to a PNG file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_parent(path)
     if not widget.grab().save(str(path)):
         raise OSError(f"could not write {path}")
     return path
