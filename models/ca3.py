@@ -275,6 +275,10 @@ class CA3Memory(Memory):
     def _run_ops(self, sim: Simulator, schedule: Sequence[tuple[float, Operation]], until_ms: float | None,
                  plastic_recall: bool) -> list[list[int] | None]:
         """:meth:`run_schedule` on ``sim`` (the live circuit or a read copy)."""
+        for i, entry in enumerate(schedule):
+            if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+                ck.fail(f"schedule[{i}]", entry, "a (start time in ms, operation) pair")
+            ck.finite(f"schedule[{i}] time", entry[0])
         times = [float(t) for t, _ in schedule]
         if any(b <= a for a, b in zip(times, times[1:], strict=False)) or (times and times[0] < sim.t_ms):
             ck.fail("schedule times", times[:8], f"strictly increasing and >= the current time ({sim.t_ms} ms)")

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import platform
 import re
@@ -207,6 +208,9 @@ def _record(spikes: Spikes | None, traces: Traces | None, weights: Weights | Non
         f = f"spikes[{ck.name('spikes key', pop)!r}]"
         t, i = _pair(f, value, 2, "a (times_ms, ids) pair")
         times = _times(f"{f}.times_ms", t)
+        if times.size > 1 and np.any(np.diff(times) < 0):
+            at = int(np.argmax(np.diff(times) < 0))
+            ck.fail(f"{f}.times_ms", times[at:at + 2].tolist(), "non-decreasing times (sort the spikes by time)")
         out_s[pop] = (times, _ids(f"{f}.ids", i, times.size, "spike time"))
     out_t: dict = {}
     for pop, value in _mapping("traces", traces).items():
@@ -249,6 +253,8 @@ def _normal_json(field: str, value: object) -> object:
         value = value.item()
     if isinstance(value, np.ndarray):
         value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):  # json writes NaN / Infinity: not standard JSON
+        ck.fail(field, value, "a finite number (JSON has no NaN or infinity; use None for a missing value)")
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, Mapping):

@@ -252,7 +252,7 @@ class Simulator(BetweenRuns):
             self.network.node(name)
             raise ValueError(f"spikes of {name!r} were not recorded: add SpikeMonitor({name!r})")
         start, size = self.compiled.offsets[name]
-        first_tick = int(np.ceil(round(since_ms / self.compiled.dt_ms, 9)))
+        first_tick = int(np.ceil(round(ck.non_negative("since_ms", since_ms, "ms") / self.compiled.dt_ms, 9)))
         # chunks are in time order: skip those that end before since_ms
         k0 = int(np.searchsorted(np.array(self._chunk_end, dtype=np.int64), first_tick, side="left"))
         t, i = [], []
@@ -269,7 +269,7 @@ class Simulator(BetweenRuns):
         """Recorded state of the StateMonitor on ``population``; ``since_ms``: only the samples
         at or after that time (reads only the recent chunks, as :meth:`spikes`)."""
         self._check_trial(trial)
-        first_tick = int(np.ceil(round(since_ms / self.compiled.dt_ms, 9)))
+        first_tick = int(np.ceil(round(ck.non_negative("since_ms", since_ms, "ms") / self.compiled.dt_ms, 9)))
         k0 = int(np.searchsorted(np.array(self._chunk_end, dtype=np.int64), first_tick, side="left"))
         col = 0
         for m in self._state_mons:

@@ -258,3 +258,27 @@ def test_a_file_that_is_not_a_complete_result_names_itself(tmp_path, content: by
     path.write_bytes(content)
     with pytest.raises(ValueError, match=rf"{path} is not a complete neurosim result .*truncated or corrupted; rerun"):
         read_results(path)
+
+
+def test_results_and_schedules_refuse_what_they_used_to_accept(tmp_path) -> None:
+    from dataclasses import replace
+
+    from neurosim.io import ResultsWriter, save_simulation
+    from neurosim.models.ca3 import CA3Memory
+    from neurosim.network import SpikeMonitor
+
+    sim = Simulator(replace(_net(), monitors=(SpikeMonitor("p"),)))
+    sim.run(1.0)
+    with pytest.raises(ValueError, match=r"config\['x'\] = nan is not allowed: a finite number \(JSON has no NaN"):
+        save_simulation(tmp_path / "a.h5", sim, config={"x": math.nan})
+    for since in (math.nan, None, -1.0):
+        with pytest.raises(ValueError, match=r"since_ms = .* is not allowed"):
+            sim.spikes("p", since_ms=since)
+    writer = ResultsWriter(tmp_path / "b.h5", config={})
+    with pytest.raises(ValueError, match=r"spikes\['p'\].times_ms = \[3.0, 1.0\] is not allowed: non-decreasing"):
+        writer.write_trial(0, spikes={"p": (np.array([3.0, 1.0]), np.array([0, 1]))})
+    memory = CA3Memory(4, 6)
+    with pytest.raises(ValueError, match=r"schedule\[0\] = \(10.0,\) is not allowed: a \(start time in ms"):
+        memory.run_schedule([(10.0,)])
+    with pytest.raises(ValueError, match=r"schedule times = \[10.0, 10.0\] is not allowed: strictly increasing"):
+        memory.run_schedule([(10.0, ("learn", 0, [1, 2])), (10.0, ("recall_cue", 0))])
