@@ -112,8 +112,20 @@ def layer_sizes(n_in: object, hidden: object, n_out: object) -> None:
         count("hidden", h)
 
 
+def _numbers(field: str, values: object) -> np.ndarray:
+    """``values`` as float64, refusing text, None and other objects that numpy would parse or choke on ("5" -> 5.0)."""
+    try:
+        raw = np.asarray(values)
+    except ValueError:  # a ragged nesting
+        fail(field, values, "numbers (a scalar or a flat sequence)")
+    if raw.dtype.kind in "USOVb" or values is None:  # a bool is not a quantity either (True nA)
+        bad = next((x for x in raw.ravel().tolist() if not isinstance(x, (int, float))), values) if raw.size else values
+        fail(field, bad, "numbers (not text, None or other objects)")
+    return raw.astype(np.float64)
+
+
 def finite_array(field: str, values: object, *, minimum: float | None = None) -> np.ndarray:
-    a = np.asarray(values, dtype=np.float64)
+    a = _numbers(field, values)
     if not np.all(np.isfinite(a)):
         bad = a[~np.isfinite(a)].ravel()[0]
         fail(field, float(bad), "finite numbers (no NaN or inf)")
@@ -124,7 +136,7 @@ def finite_array(field: str, values: object, *, minimum: float | None = None) ->
 
 def steps_array(field: str, values: object, minimum: int = 1) -> np.ndarray:
     """Whole numbers of time steps, >= ``minimum``."""
-    a = np.asarray(values, dtype=np.float64)
+    a = _numbers(field, values)
     if not np.all(np.isfinite(a)):
         fail(field, values, f"whole numbers of steps >= {minimum}")
     if a.size and (np.any(a != np.round(a))):
