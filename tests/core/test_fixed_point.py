@@ -67,12 +67,13 @@ def test_stdp_lookup_tables() -> None:
     assert fp.stdp_lut(3.0, 1.0).size == 24
 
 
-def _pair_network(w0: float) -> Network:
+def _pair_network(w0: float, dependence: str = "additive") -> Network:
     """pre fires at 1 and 10 ms, post is driven to fire at 4 ms; pre -> post plastic, delay 1, additive
     (A+ = 0.5 nA, A- = 0.25 nA absolute, taus 3 ms), w_max 1 nA; dt 1 ms."""
     params = LIFParams(tau_m_ms=3.0, cm_nF=0.27, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=-57.0,
                        tau_refrac_ms=1.0, tau_syn_e_ms=0.3, tau_syn_i_ms=0.3, v_init_mV=-60.0)
-    rule = STDP(tau_plus_ms=3.0, tau_minus_ms=3.0, A_plus=0.5, A_minus=0.25, w_min_nA=0.0, w_max_nA=1.0)
+    rule = STDP(tau_plus_ms=3.0, tau_minus_ms=3.0, A_plus=0.5, A_minus=0.25, w_min_nA=0.0, w_max_nA=1.0,
+                weight_dependence=dependence)
     return Network(dt_ms=1.0, populations=(Population("post", 1, params),),
                    sources=(SpikeSourceArray("pre", ([1.0, 10.0],)), SpikeSourceArray("drive", ([2.0],))),
                    projections=(Projection("plastic", "pre", "post", OneToOne(), weight_nA=w0, delay_steps=1,
@@ -101,6 +102,20 @@ def test_pair_stdp_as_the_board_computes_it_worked_by_hand() -> None:
     float_sim = Simulator(_pair_network(0.0), "reference")
     float_sim.run(12.0)
     assert float_sim.weights("plastic")[0] != got  # the board's integers differ from the float rule here
+
+
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_multiplicative_pair_stdp_as_the_board_computes_it_worked_by_hand(backend: str) -> None:
+    """The same pairing under the multiplicative rule: each step is scaled by the room left, (w_max - w) A+ for
+    potentiation and (w - w_min) A- for depression, each product floored, and no clamp."""
+    sim = Simulator(_pair_network(0.0, "multiplicative"), backend, arithmetic="spinnaker")
+    sim.run(12.0)
+    w_max, a_plus, a_minus = fp.s1615(1.0), fp.s1615(0.5), fp.s1615(0.25)
+    w = 0
+    w += ((((w_max - w) * a_plus) >> 15) * (753 << 4)) >> 15
+    w -= ((((w - 0) * a_minus) >> 15) * (277 << 4)) >> 15
+    shift = fp.ring_buffer_shift(6.0 + 1.0)
+    assert sim.weights("plastic")[0] == (w >> shift) * 2.0**shift / 2**15 > 0.1
 
 
 def test_an_arithmetic_a_backend_lacks_is_refused_naming_those_that_have_it() -> None:
