@@ -34,25 +34,23 @@ def _plastic(k, tp, rule, last_t, last_tr, w16, syn_post, syn_delay, syn_shift, 
     w = w16[k] << shift
     begin = last_t - d if last_t >= d else 0
     end = tp - d if tp >= d else 0
-    last_i = -1
-    prev_i = -1
-    for i in range(hist_n[j]):
-        tq = hist_t[j, i]
-        if tq > end:  # the history is in time order: nothing later is in the window
-            break
-        if tq <= begin:
-            prev_i = i
-        if i > 0 and begin < tq <= end:
-            dt = tq + d - last_t
-            if dt != 0:
-                r = (last_tr * _lut(lut_p[rule], lut_size_p[rule], dt)) >> 11
-                if mult[rule]:
-                    w += ((((w_hi[rule] - w) * a_plus[rule]) >> 15) * (r << 4)) >> 15
-                else:
-                    w = min(w + ((a_plus[rule] * (r << 4)) >> 15), w_hi[rule])
-            last_i = i
-    if last_i < 0 and prev_i > 0:
-        last_i = prev_i
+    # the history is in time order: scan back from its end to the window (begin, end], usually a step or two
+    hi = hist_n[j] - 1
+    while hi >= 0 and hist_t[j, hi] > end:
+        hi -= 1
+    lo = hi  # then the last entry at or before begin (the one before the window), -1 for none
+    while lo >= 0 and hist_t[j, lo] > begin:
+        lo -= 1
+    first = max(lo + 1, 1)  # entry 0 (the dummy, or the oldest kept) is never taken
+    for i in range(first, hi + 1):
+        dt = hist_t[j, i] + d - last_t
+        if dt != 0:
+            r = (last_tr * _lut(lut_p[rule], lut_size_p[rule], dt)) >> 11
+            if mult[rule]:
+                w += ((((w_hi[rule] - w) * a_plus[rule]) >> 15) * (r << 4)) >> 15
+            else:
+                w = min(w + ((a_plus[rule] * (r << 4)) >> 15), w_hi[rule])
+    last_i = hi if hi >= first else (lo if lo > 0 else -1)
     if last_i >= 0:
         o = (hist_tr[j, last_i] * _lut(lut_m[rule], lut_size_m[rule], tp - (hist_t[j, last_i] + d))) >> 11
         if mult[rule]:
