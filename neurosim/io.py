@@ -253,8 +253,8 @@ def _normal_json(field: str, value: object) -> object:
         value = value.item()
     if isinstance(value, np.ndarray):
         value = value.tolist()
-    if isinstance(value, float) and not math.isfinite(value):  # json writes NaN / Infinity: not standard JSON
-        ck.fail(field, value, "a finite number (JSON has no NaN or infinity; use None for a missing value)")
+    if isinstance(value, float) and math.isnan(value):  # NaN != NaN: a resumed run could never match its config
+        ck.fail(field, value, "a number (NaN is not; use None for a missing value)")
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, Mapping):

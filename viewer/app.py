@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             window = ReplayWindow(args.file, fps=args.fps)
         except FileNotFoundError as exc:
             raise ValueError(f"FILE = {args.file!r} is not allowed: {exc}") from exc
-        except OSError as exc:  # h5py: not an HDF5 file, or a damaged one
+        except OSError as exc:  # h5py: not an HDF5 file, or a damaged one (read_results names those itself)
             raise ValueError(f"FILE = {args.file!r} is not allowed: not a readable HDF5 file ({exc})") from exc
     window.show()
     if args.screenshot is None and args.after is None:

@@ -17,17 +17,17 @@ from neurosim.compiled import CompiledNetwork
 from neurosim.network import Network
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _lut(lut, size, dt):
     return lut[dt] if 0 <= dt < size else 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _int16(x):
     return ((x + 0x8000) & 0xFFFF) - 0x8000
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _plastic(k, tp, rule, last_t, last_tr, w16, syn_post, syn_delay, syn_shift, lut_p, lut_m, lut_size_p,
              lut_size_m, a_plus, a_minus, w_lo, w_hi, mult, hist_t, hist_tr, hist_n):
     j, d, shift = syn_post[k], syn_delay[k], syn_shift[k]

@@ -269,7 +269,7 @@ def test_results_and_schedules_refuse_what_they_used_to_accept(tmp_path) -> None
 
     sim = Simulator(replace(_net(), monitors=(SpikeMonitor("p"),)))
     sim.run(1.0)
-    with pytest.raises(ValueError, match=r"config\['x'\] = nan is not allowed: a finite number \(JSON has no NaN"):
+    with pytest.raises(ValueError, match=r"config\['x'\] = nan is not allowed: a number \(NaN is not; use None"):
         save_simulation(tmp_path / "a.h5", sim, config={"x": math.nan})
     for since in (math.nan, None, -1.0):
         with pytest.raises(ValueError, match=r"since_ms = .* is not allowed"):

@@ -209,7 +209,7 @@ def test_view_command_saves_a_screenshot_and_rejects_bad_input(qtbot, tmp_path, 
     assert "no results at" in capsys.readouterr().err
     (tmp_path / "text.h5").write_text("not hdf5")
     assert cli.main(["view", str(tmp_path / "text.h5")]) == 2
-    assert "not a readable HDF5 file" in capsys.readouterr().err
+    assert f"{tmp_path / 'text.h5'} is not a complete neurosim result" in capsys.readouterr().err
     assert cli.main(["view", "--live", "ca3", "--speed", "7", "--after", "0"]) == 2
     assert "--speed = '7' is not allowed: one of 1, 3, 10, 30, 100, 300, 1000, max" in capsys.readouterr().err
     assert cli.main(["view", "--live", "ca3", "--neurons", "50", "--after", "0"]) == 2
