@@ -24,6 +24,8 @@ class Experiment:
     module: str
     function: str = "run"
     engines: tuple[str, ...] = SPIKING  # the engines it runs on, its default first; () = it runs none
+    # "module:function" giving (network, spike inputs, duration ms) for ``neurosim export``; "" = not exportable
+    exportable: str = ""
 
 
 @dataclass
@@ -41,15 +43,18 @@ class Outcome:
 REGISTRY: dict[str, Experiment] = {
     e.name: e for e in (
         Experiment("core-demo", "recurrent E/I network with STDP on E->E, Poisson drive, 2 s: raster + weights",
-                   "neurosim.experiments.core_demo"),
+                   "neurosim.experiments.core_demo", exportable="neurosim.experiments.core_demo:exportable"),
         Experiment("core-seeds", "the core demo network under several seeds, one resumable trial per seed",
                    "neurosim.experiments.core_seeds"),
         Experiment("ca3-functional", "CA3 memory: the published 9-operation functional test (flagship demo)",
-                   "neurosim.experiments.ca3_published", "run_functional"),
+                   "neurosim.experiments.ca3_published", "run_functional",
+                   exportable="neurosim.experiments.ca3_published:exportable"),
         Experiment("ca3-stress", "CA3 memory: the published 60-operation stress test bench",
-                   "neurosim.experiments.ca3_published", "run_stress"),
+                   "neurosim.experiments.ca3_published", "run_stress",
+                   exportable="neurosim.experiments.ca3_published:exportable"),
         Experiment("ca3-state-map", "CA3 memory: the published 4x4 state-map application",
-                   "neurosim.experiments.ca3_published", "run_state_map"),
+                   "neurosim.experiments.ca3_published", "run_state_map",
+                   exportable="neurosim.experiments.ca3_published:exportable"),
         Experiment("ca3-noisy", "CA3 memory: cue retrieval from content queries with missing / spurious bits",
                    "neurosim.experiments.ca3_noisy"),
         Experiment("ca3-circuit", "CA3 memory: the circuit diagram, drawn from the model's Network",
@@ -144,6 +149,16 @@ def options(name: str) -> set[str]:
 def taking(option: str) -> list[str]:
     """The experiments whose function takes ``option`` (``full``, ``scheduler`` or ``workers``)."""
     return [name for name in REGISTRY if option in options(name)]
+
+
+def exportable(name: str):
+    """(network, spike inputs or None, duration ms) of an experiment that can be exported; others are refused
+    with the list of those that can."""
+    can = [n for n, e in REGISTRY.items() if e.exportable]
+    if name not in can:
+        raise ValueError(f"NAME = {name!r} is not allowed: one of {can}")
+    module, function = REGISTRY[name].exportable.split(":")
+    return getattr(importlib.import_module(module), function)(name)
 
 
 def run(name: str, **kwargs) -> Outcome:

@@ -17,6 +17,8 @@ experiments, equal the published answers.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +70,26 @@ def state_map() -> tuple[int, int, Schedule, float]:
     return 16, 6, schedule, 140.0
 
 
-EXPERIMENTS = {"ca3-functional": ("exp1_functional", functional), "ca3-stress": ("exp2_pyramidal", stress),
-               "ca3-state-map": ("exp3_state_map", state_map)}
+@dataclass(frozen=True)
+class Published:
+    """A published experiment: its spike table's file (experiments/data/ca3) and its schedule."""
+
+    table: str
+    setup: Callable[[], tuple[int, int, Schedule, float]]  # () -> (n cues, m content bits, schedule, duration ms)
+
+
+EXPERIMENTS = {"ca3-functional": Published("exp1_functional", functional),
+               "ca3-stress": Published("exp2_pyramidal", stress),
+               "ca3-state-map": Published("exp3_state_map", state_map)}
+
+
+def exportable(name: str):
+    """(network, spike inputs, duration ms) of a published experiment, for ``neurosim export``."""
+    from neurosim.hardware.pynn import ca3_spike_inputs
+    from neurosim.models.ca3 import build_network
+
+    n, m, schedule, duration = EXPERIMENTS[name].setup()
+    return build_network(n, m), ca3_spike_inputs(n, m, schedule), duration
 
 
 DATA = Path(__file__).resolve().parent / "data" / "ca3"  # the published tables, with their provenance (README.md)
@@ -77,7 +97,7 @@ DATA = Path(__file__).resolve().parent / "data" / "ca3"  # the published tables,
 
 def published_table(name: str) -> dict:
     """The published spike table of experiment ``name`` (experiments/data/ca3)."""
-    return json.loads((DATA / f"{EXPERIMENTS[name][0]}.json").read_text())
+    return json.loads((DATA / f"{EXPERIMENTS[name].table}.json").read_text())
 
 
 def spike_table(memory: CA3Memory, duration_ms: float) -> dict[str, dict[int, list[int]]]:
@@ -127,7 +147,7 @@ def run_published(name: str, *, backend: str = "numba", device: str | None = Non
                   out: Path | str | None = None, resume: bool = False, progress: bool = False) -> Outcome:  # noqa: ARG001
     eng = engine(name, backend, device)
     backend = eng["backend"]
-    n, m, schedule, duration = EXPERIMENTS[name][1]()
+    n, m, schedule, duration = EXPERIMENTS[name].setup()
     out = Path(out or f"results/{name}.h5")
     memory = CA3Memory(n, m, backend=backend, seed=seed, plastic_recall=True, device=eng["device"])  # as published
     recalled = memory.run_schedule(schedule, until_ms=duration)

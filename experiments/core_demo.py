@@ -29,6 +29,11 @@ def network(n: int = 1000) -> Network:
                    projections=base.projections, monitors=monitors)
 
 
+def exportable(name: str = "core-demo") -> tuple[Network, None, float]:  # noqa: ARG001 - the registry's signature
+    """(network, spike inputs, duration ms) for ``neurosim export``: the demo network, its own Poisson drive, 2 s."""
+    return network(), None, 2000.0
+
+
 def run(*, backend: str = "numba", device: str | None = None, seed: int = 0, out: Path | str = "results/demo.h5",
         resume: bool = False, progress: bool = True, n: int = 1000, duration_ms: float = 2000.0) -> Outcome:  # noqa: ARG001
     eng = engine("core-demo", backend, device)

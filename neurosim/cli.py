@@ -196,29 +196,13 @@ def cmd_pynn_scenarios(args: argparse.Namespace) -> int:
     return 1 if counts["fail"] else 0
 
 
-def _exportable(name: str):
-    """(network, spike inputs, duration ms) of an experiment that can be exported."""
-    if name.startswith("ca3-") and name != "ca3-noisy":
-        from neurosim.experiments import ca3_published
-        from neurosim.hardware.pynn import ca3_spike_inputs
-        from neurosim.models.ca3 import build_network
-
-        if name not in ca3_published.EXPERIMENTS:
-            raise ValueError(f"NAME = {name!r} is not allowed: one of {sorted(ca3_published.EXPERIMENTS)} or core-demo")
-        n, m, schedule, duration = ca3_published.EXPERIMENTS[name][1]()
-        return build_network(n, m), ca3_spike_inputs(n, m, schedule), duration
-    if name == "core-demo":
-        from neurosim.experiments import core_demo
-
-        return core_demo.network(), None, 2000.0
-    raise ValueError(f"NAME = {name!r} is not allowed: ca3-functional, ca3-stress, ca3-state-map or core-demo")
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     if args.check_precision and args.to != "spinnaker":
         print(f"error: --check-precision is not allowed with --to {args.to}: only with --to spinnaker", file=sys.stderr)
         return 2
-    network, inputs, duration = _exportable(args.name)
+    from neurosim import experiments
+
+    network, inputs, duration = experiments.exportable(args.name)
     out = Path(args.out or f"results/{args.name}.{'nir' if args.to == 'nir' else 'py'}")
     from neurosim.io import ensure_parent
 
@@ -324,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--after", type=float, help="seconds to run before the screenshot (default 5) or before closing")
     v.set_defaults(func=cmd_view)
     e = sub.add_parser("export", help="write a model or experiment for a neuromorphic board")
-    e.add_argument("name", help="ca3-functional, ca3-stress, ca3-state-map or core-demo")
+    e.add_argument("name", help="an experiment that can be exported (ca3-functional, ca3-stress, ca3-state-map, "
+                   "core-demo)")
     e.add_argument("--to", required=True, choices=["pynn", "spinnaker", "nir"])
     e.add_argument("--target", choices=["generic", "brian2-spinnaker", "spinnaker"],
                    help="pynn: the conventions of the script: 'generic' (standard PyNN: pyNN.nest, pyNN.brian2, "

@@ -518,7 +518,7 @@ class ScheduleSession(Session):
 
         super().__init__(emit)
         self.name = name
-        n, m, self.schedule, self.duration = EXPERIMENTS[name][1]()
+        n, m, self.schedule, self.duration = EXPERIMENTS[name].setup()
         monitors = [StateMonitor(p, tuple(i for q, i in CA3Session.TRACED if q == p))
                     for p in dict.fromkeys(p for p, _ in CA3Session.TRACED)]
         self.memory = CA3Memory(n, m, backend=backend, seed=seed, plastic_recall=True, monitors=monitors)

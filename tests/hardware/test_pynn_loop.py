@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pyNN")
 
-from neurosim import cli  # noqa: E402
+from neurosim import cli, experiments  # noqa: E402
 from neurosim.hardware import pynn as export  # noqa: E402
 from neurosim.simulator import Simulator  # noqa: E402
 from tests.hardware.test_pynn import chain, small_stdp_network  # noqa: E402
@@ -50,7 +50,7 @@ def test_round_trip_through_neurosim_pynn_gives_identical_spikes(target: str, tm
 
 
 def test_round_trip_of_the_ca3_memory_with_its_published_inputs(tmp_path) -> None:
-    net, inputs, duration = cli._exportable("ca3-functional")
+    net, inputs, duration = experiments.exportable("ca3-functional")
     script = export.export_script(net, tmp_path / "ca3.py", spike_inputs=inputs, duration_ms=duration)
     proc = _run_script(script, "neurosim", tmp_path / "ca3.json")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -81,7 +81,7 @@ def test_exported_script_on_nest_fires_within_each_tick_neurosim_stamps(tmp_path
 
 
 def test_nest_refusal_of_an_input_at_dt_is_said_clearly(tmp_path) -> None:
-    net, inputs, duration = cli._exportable("ca3-functional")
+    net, inputs, duration = experiments.exportable("ca3-functional")
     script = export.export_script(net, tmp_path / "ca3.py", spike_inputs=inputs, duration_ms=duration)
     proc = _run_script(script, "nest", tmp_path / "ca3.json")
     assert proc.returncode == 2

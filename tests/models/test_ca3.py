@@ -26,7 +26,7 @@ def test_circuit_size_matches_the_paper() -> None:
 
 
 def _run(name: str, backend: str) -> tuple[CA3Memory, list, list, float]:
-    n, m, schedule, duration = pub.EXPERIMENTS[name][1]()
+    n, m, schedule, duration = pub.EXPERIMENTS[name].setup()
     kw = {} if backend != "torch" else {}
     memory = CA3Memory(n, m, backend=backend, plastic_recall=True, **kw)
     recalled = memory.run_schedule(schedule, until_ms=duration)

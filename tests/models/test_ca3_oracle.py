@@ -95,8 +95,8 @@ def test_coincidence_rule_keeps_the_published_recalls_and_clears_old_links() -> 
     from neurosim.models.ca3 import COINCIDENCE_RULE
     from neurosim.models.ca3_oracle import DictOracle
 
-    for name, (_, make) in pub.EXPERIMENTS.items():
-        n, m, schedule, duration = make()
+    for name, published in pub.EXPERIMENTS.items():
+        n, m, schedule, duration = published.setup()
         got = CA3Memory(n, m, plastic_recall=True, learning_rule=COINCIDENCE_RULE).run_schedule(schedule,
                                                                                    until_ms=duration)
         oracle = DictOracle()
