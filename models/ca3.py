@@ -63,7 +63,7 @@ import numpy as np
 
 from neurosim import _checks as ck
 from neurosim import backends
-from neurosim.connectors import AllToAll, FromList, OneToOne
+from neurosim.connectors import AllToAll, FromList, OneToOne, all_but_self
 from neurosim.memory import Memory
 from neurosim.network import (
     LIFParams,
@@ -116,9 +116,7 @@ COINCIDENCE_RULE = STDP(tau_plus_ms=0.2, tau_minus_ms=0.2, A_plus=float(np.exp(1
 
 
 def _all_but_self(n: int) -> FromList:
-    pre, post = np.divmod(np.arange(n * n), n)
-    keep = pre != post
-    return FromList(pre[keep], post[keep])
+    return FromList(*all_but_self(n))
 
 
 def build_network(n_cues: int, n_bits: int, learning_rule: STDP = LEARNING_RULE) -> Network:

@@ -84,7 +84,7 @@ import numpy as np
 
 from neurosim import _checks as ck
 from neurosim import backends
-from neurosim.connectors import AllToAll, OneToOne
+from neurosim.connectors import AllToAll, OneToOne, all_but_self
 from neurosim.memory import Memory, as_pattern
 from neurosim.network import LIFParams, Network, Population, Projection, SpikeMonitor, SpikeSourceArray
 from neurosim.plasticity import STDP
@@ -173,9 +173,7 @@ def decode(times_ms: np.ndarray, ids: np.ndarray, n_cells: int, start_ms: float,
 def weight_matrix(weights_nA: np.ndarray, n_cells: int) -> np.ndarray:
     """``(n, n)`` matrix ``W[pre, post]`` (zero diagonal) from the ``AllToAll(False)``-ordered vector."""
     w = np.zeros((n_cells, n_cells))
-    pre, post = np.divmod(np.arange(n_cells * n_cells), n_cells)
-    keep = pre != post
-    w[pre[keep], post[keep]] = weights_nA
+    w[all_but_self(n_cells)] = weights_nA
     return w
 
 

@@ -26,6 +26,12 @@ def _all_pairs(n_pre: int, n_post: int, allow_self: bool, same: bool) -> Pairs:
     return pre, post
 
 
+def all_but_self(n: int) -> Pairs:
+    """Every (i, j) with i != j in [0, n), pre-major: AllToAll(allow_self_connections=False)'s order, also for two
+    different populations of one size (neuron i onto every other index)."""
+    return _all_pairs(n, n, False, True)
+
+
 @dataclass(frozen=True)
 class OneToOne:
     """Neuron i of the pre population onto neuron i of the post population."""
