@@ -646,9 +646,13 @@ def _copy_record(src_path: Path, dst: h5py.Group) -> None:
 
 
 # -- one-shot and reading ------------------------------------------------------------------
-def save_simulation(path: str | os.PathLike, sim: Simulator, *, config: Mapping[str, Any],
-                    metrics: Metrics | None = None, meta: Mapping[str, Any] | None = None) -> Path:
+def save_simulation(path: str | os.PathLike, sim: Simulator, *, config: Mapping[str, Any] | None = None,
+                    metrics: Metrics | None = None, meta: Mapping[str, Any] | None = None,
+                    overwrite: bool = False) -> Path:
     """Write everything ``sim``'s monitors recorded, plus ``metrics``, to ``path``; returns ``path``.
+
+    ``config``: the parameters that made the run (default: none). An existing ``path`` is refused unless
+    ``overwrite``; then it is replaced only once the new file is complete (a failure keeps the old one).
 
     SpikeMonitor targets go to ``spikes``, StateMonitors to ``traces``, WeightMonitors to
     ``weights``. A batched simulator (``batch_size`` > 1) stores batch element ``b`` as
@@ -687,11 +691,20 @@ def save_simulation(path: str | os.PathLike, sim: Simulator, *, config: Mapping[
     else:
         main = _record(None, None, None, metrics, None)
         trials = [_record(**trial(b), metrics=None, attrs=None) for b in range(sim.batch_size)]
-    with ResultsWriter(path, config=config, meta=merged) as w:
+    path = Path(path)
+    ck.boolean("overwrite", overwrite)
+    target = path
+    if overwrite and path.exists():  # write beside it, then swap in: the old file stays until the new one is whole
+        path = path.with_name(f".{path.name}.new")
+        shutil.rmtree(_partial_path(path), ignore_errors=True)
+        path.unlink(missing_ok=True)
+    with ResultsWriter(path, config={} if config is None else config, meta=merged) as w:
         w.write_main(**_as_kwargs(main), network=net)
         for b, rec in enumerate(trials):
             w.write_trial(b, **_as_kwargs(rec))
-    return w.path
+    if path != target:
+        os.replace(path, target)
+    return target
 
 
 def _as_kwargs(rec: Record) -> dict[str, Any]:

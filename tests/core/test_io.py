@@ -533,3 +533,25 @@ def test_save_simulation_of_a_batch_writes_one_trial_per_element(tmp_path: Path)
         assert_array_identical(rec.spikes["a"][0], stub.spikes("a", b)[0])
         assert_array_identical(rec.weights["inp_a"][1], stub.weight_history("inp_a", b)[1])
         assert set(rec.traces) == {"a"}
+
+
+def test_save_simulation_takes_no_config_and_overwrites_only_when_asked(tmp_path: Path) -> None:
+    from neurosim import Network, OneToOne, Population, Projection, Simulator, SpikeSourceArray
+    from neurosim.io import save_simulation
+    from neurosim.network import SpikeMonitor
+
+    net = Network(dt_ms=1.0, populations=(Population("p", 2),), sources=(SpikeSourceArray("s", ([1.0], [2.0])),),
+                  projections=(Projection("c", "s", "p", OneToOne(), weight_nA=5.0),), monitors=(SpikeMonitor("s"),))
+    sim = Simulator(net, "reference")
+    sim.run(5.0)
+    out = tmp_path / "sim.h5"
+    assert save_simulation(out, sim) == out and read_results(out).config == {}
+    with pytest.raises(FileExistsError, match="exists and holds a finished run"):
+        save_simulation(out, sim, config={"run": 2})
+    sim.run(5.0)
+    assert save_simulation(out, sim, config={"run": 2}, overwrite=True) == out
+    res = read_results(out)
+    assert res.config == {"run": 2} and res.meta["simulated_ms"] == 10.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.h5"]  # nothing left beside it
+    with pytest.raises(ValueError, match="overwrite = 'yes' is not allowed"):
+        save_simulation(out, sim, overwrite="yes")
