@@ -397,6 +397,11 @@ class SparseyMemory(Memory):
         self._open()
         return self.mac.u.copy()
 
+    def probabilities(self, item: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        """V (q, k), G and the win probabilities rho (q, k) the CSA computes for ``item`` (nothing is learned)."""
+        self._open()
+        return self.mac.probabilities(as_pattern("item", item, self.n_inputs))
+
     def code(self, item: np.ndarray) -> np.ndarray:
         """The recognition-mode code (winner per CM) of an item."""
         return self.mac.present(as_pattern("item", item, self.n_inputs)[None], learn=False, recognize=True).cells[0]

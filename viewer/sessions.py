@@ -133,11 +133,9 @@ def weight_matrix(sim: Simulator, projection: str, max_side: int = 128) -> np.nd
     a side longer than ``max_side`` is split into equal blocks whose synapses are averaged."""
     ck.count("max_side", max_side, minimum=2)
     proj = sim.network.projection(projection)
-    net = sim.compiled
-    syn = net.proj_syn[projection]
-    pre = net.syn_pre[syn] - net.offsets[proj.pre][0]
-    post = net.syn_post[syn] - net.offsets[proj.post][0]
-    n_pre, n_post = net.offsets[proj.pre][1], net.offsets[proj.post][1]
+    c = sim.network.connections(projection)  # connector order, as sim.weights gives them
+    pre, post = c.pre, c.post
+    n_pre, n_post = sim.network.node(proj.pre).size, sim.network.node(proj.post).size
     bp, bq = -(-n_pre // max_side), -(-n_post // max_side)
     rows, cols = -(-n_pre // bp), -(-n_post // bq)
     flat = (pre // bp) * cols + post // bq
@@ -682,7 +680,7 @@ def _sparsey(seed: int, emit: Emit | None, backend: str = "numba", n_units: int 
     def selection(cue: np.ndarray, item: np.ndarray | None) -> Dynamics:
         """The code selection for the cue: each CM's highest win probability (1: no noise, the familiar
         winner; 1/k: uniform, a novel input) and G."""
-        _, g, rho = memory.mac.probabilities(cue)
+        _, g, rho = memory.probabilities(cue)
         x = np.arange(rho.shape[0], dtype=float)
         return Dynamics(f"code selection for the last cue: G = {g:.2f}", "competitive module",
                         {"highest win probability": (x, rho.max(axis=1)),
