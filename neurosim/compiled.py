@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim import _checks as ck
-from neurosim.network import Network, Population
+from neurosim.network import Network
 from neurosim.plasticity import STDP, decay_table
 
 
@@ -113,8 +113,8 @@ def _compile(net: Network) -> CompiledNetwork:
         if pr.plasticity is not None and pr.plasticity not in rules:
             rules.append(pr.plasticity)
 
-    pres, posts, delays, inh, rule_ids, w0, proj_ids = [], [], [], [], [], [], []
-    for k, pr in enumerate(net.projections):
+    pres, posts, delays, inh, rule_ids, w0 = [], [], [], [], [], []
+    for pr in net.projections:
         c = net.connections(pr.name)
         pres.append(c.pre + offsets[pr.pre][0])
         posts.append(c.post + offsets[pr.post][0])
@@ -123,7 +123,6 @@ def _compile(net: Network) -> CompiledNetwork:
         n = c.pre.size
         inh.append(np.full(n, 1 if pr.receptor == "inhibitory" else 0, dtype=np.int8))
         rule_ids.append(np.full(n, -1 if pr.plasticity is None else rules.index(pr.plasticity), np.int64))
-        proj_ids.append(np.full(n, k, dtype=np.int64))
 
     def cat(parts, dtype):
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
@@ -206,7 +205,3 @@ def _compile(net: Network) -> CompiledNetwork:
         in_ptr=in_ptr,
         in_syn=in_syn,
     )
-
-
-def is_population(net: Network, name: str) -> bool:
-    return isinstance(net.node(name), Population)

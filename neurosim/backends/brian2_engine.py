@@ -182,14 +182,6 @@ _DW_MINUS = {"additive": "dw = a_minus*y", "multiplicative": "dw = a_minus*(w - 
              "mixed": "dw = mult*(a_minus*(w - w_min)*y) + (1 - mult)*(a_minus*y)"}
 
 
-def is_available() -> bool:
-    try:
-        import brian2  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @dataclass(eq=False)
 class SynapseGroup:
     """One Brian2 ``Synapses`` object and the canonical ids of its synapses, in its order."""

@@ -62,10 +62,6 @@ def _prefer_tbb() -> None:
 _prefer_tbb()
 
 
-def is_available() -> bool:
-    return True
-
-
 def _named(fn, name: str):
     """``fn`` under another name. numba names a function's cache files after it and keys them by
     bytecode and signature, not by compile options: two variants of one function (serial and

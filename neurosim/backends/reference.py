@@ -12,10 +12,6 @@ from neurosim.backends.base import NEVER, Chunk, Engine, External
 from neurosim.compiled import CompiledNetwork
 
 
-def is_available() -> bool:
-    return True
-
-
 class ReferenceEngine(Engine):
     name = "reference"
 

@@ -55,14 +55,6 @@ def _g(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return torch.index_select(x, 0, idx)
 
 
-def is_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:  # pragma: no cover - the registry checks first
-        return False
-    return True
-
-
 class TorchEngine(Engine):
     name = "torch"
     supports_batch = True
