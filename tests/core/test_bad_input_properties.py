@@ -171,3 +171,61 @@ def test_run_durations(duration) -> None:
     sim = Simulator(Network(dt_ms=0.1, populations=(Population("p", 2),)), "reference")
     refused(lambda: sim.run(duration))
     refused(lambda: sim.draw_inputs(duration))
+
+
+# -- the memories (every registered one, through the registry and their own constructors) --------------------
+
+MEMORIES = ("hopfield", "hopfield-marginalist", "dam-poly", "dam-exp", "sparsey", "sparsey-decay", "dendrites")
+
+
+@SETTINGS
+@given(name=st.sampled_from(MEMORIES), n=st.one_of(not_a_count, st.just(0)))
+def test_memory_sizes(name: str, n) -> None:
+    from neurosim.models import create
+
+    refused(lambda: create(name, n_units=n, sparsity=0.1))
+
+
+@SETTINGS
+@given(name=st.sampled_from(MEMORIES), f=st.one_of(non_positive, st.floats(min_value=1.0000001, max_value=1e6),
+                                                   non_finite, scalar_only))
+def test_memory_sparsity(name: str, f) -> None:
+    from neurosim.models import create
+
+    refused(lambda: create(name, n_units=50, sparsity=f))
+
+
+@SETTINGS
+@given(name=st.sampled_from(MEMORIES), seed=not_a_count)
+def test_memory_seeds(name: str, seed) -> None:
+    from neurosim.models import create
+
+    refused(lambda: create(name, n_units=50, sparsity=0.1, seed=seed))
+
+
+@SETTINGS
+@given(name=st.sampled_from(MEMORIES), backend=st.one_of(st.text(max_size=4), st.none(), st.integers()))
+def test_memory_engines(name: str, backend) -> None:
+    from neurosim.models import create
+
+    refused(lambda: create(name, n_units=50, sparsity=0.1, backend=backend))
+
+
+@SETTINGS
+@given(field=st.sampled_from(("g_low", "gamma", "chi", "sigmoid_width", "lambda_u", "decay", "min_active")),
+       value=st.one_of(negative, non_finite, scalar_only))
+def test_sparsey_csa_parameters(field: str, value) -> None:
+    from neurosim.models.sparsey import CSAParams
+
+    refused(lambda: CSAParams(**{field: value}))
+
+
+@SETTINGS
+@given(name=st.sampled_from(MEMORIES), item=st.one_of(st.just("abc"), st.just(None), st.just([[1, 0]]),
+                                                      st.lists(st.booleans(), min_size=3, max_size=3)))
+def test_memory_items(name: str, item) -> None:
+    from neurosim.models import create
+
+    memory = create(name, n_units=50, sparsity=0.1)
+    refused(lambda: memory.store(item))
+    refused(lambda: memory.recognize(item))
