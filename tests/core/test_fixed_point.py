@@ -145,14 +145,18 @@ def test_the_precision_report_names_quantized_weights_lost_stdp_steps_and_change
     assert "weights quantized to 16 bits" in text and "the board's spikes equal the float run's" in text
 
 
-def test_numba_computes_the_boards_integers_bit_for_bit_as_the_reference() -> None:
+@pytest.mark.parametrize("parallel", [False, True])
+def test_numba_computes_the_boards_integers_bit_for_bit_as_the_reference(parallel: bool, monkeypatch) -> None:
     """The benchmark network (recurrent E/I, STDP on E->E, Poisson input), 200 ms: the same spikes, weights and
-    membrane samples on both engines."""
+    membrane samples on both engines, with numba's serial kernel and with its parallel one (blocks of neurons and
+    partitions of the synapse table on threads)."""
     from dataclasses import replace
 
+    from neurosim.backends import numba_engine
     from neurosim.bench import core_network
     from neurosim.network import StateMonitor
 
+    monkeypatch.setattr(numba_engine, "PARALLEL_MIN_NEURONS", 0 if parallel else 10**9)
     base = core_network(400)
     net = replace(base, monitors=(*base.monitors, StateMonitor("exc", (0, 1, 2))))
     runs = {}
@@ -169,6 +173,14 @@ def test_numba_computes_the_boards_integers_bit_for_bit_as_the_reference() -> No
     fresh = Simulator(net, "reference", seed=2, arithmetic="spinnaker")
     assert not np.array_equal(a.weights("ee"), fresh.weights("ee"))  # STDP did change weights
     np.testing.assert_array_equal(a.state("exc").values["v_mV"], b.state("exc").values["v_mV"])
+    assert b.engine.parallel is parallel
+    # weights set, then learned from, alike: the partitioned table maps canonical synapse ids to its own order
+    for sim in (a, b):
+        sim.set_weights("ee", np.linspace(0.0, 0.1, sim.weights("ee").size))
+        sim.run(50.0)
+    np.testing.assert_array_equal(a.weights("ee"), b.weights("ee"))
+    for x, y in zip(a.spikes("exc"), b.spikes("exc"), strict=True):
+        np.testing.assert_array_equal(x, y)
 
 
 def test_source_spikes_off_the_grid_enter_at_the_next_tick_as_on_the_board() -> None:
