@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import types
 from pathlib import Path
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -154,23 +155,82 @@ def _membrane_watched(off, rm, vr, dm, vt, vre, rs, de, di, vm, e, i, r, sp):
     return moved == 0
 
 
-def _advance(t0, n_steps, learn, ext_ptr, ext_node,
-             init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps,
-             decay_e, decay_i, quiet,
-             row_ptr, row_plastic, rec_i, rec_f, in_ptr, in_syn, in_pre,
-             rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus,
-             v, ie, ii, refrac, buf, pre_r, pre_t, ring_t, ring_o, ring_l, post, post_i,
-             record, rec_tick, rec_node, n_rec0, traced, state_out, spk, nodes, events):
+class Neurons(NamedTuple):
+    """The neurons' constants (the compiled network's) and state (this simulation's), in the kernel's order."""
+
+    init_e: np.ndarray
+    init_i: np.ndarray
+    i_offset: np.ndarray
+    r_mohm: np.ndarray
+    v_rest: np.ndarray
+    decay_m: np.ndarray
+    v_thresh: np.ndarray
+    v_reset: np.ndarray
+    refrac_steps: np.ndarray
+    decay_e: np.ndarray
+    decay_i: np.ndarray
+    quiet: np.ndarray   # blocks whose neurons are all at rest
+    v: np.ndarray
+    ie: np.ndarray
+    ii: np.ndarray
+    refrac: np.ndarray
+    buf: np.ndarray     # (2, history, n) input ring buffers
+    spk: np.ndarray     # uint8: fired this tick
+
+
+class Synapses(NamedTuple):
+    """The synapse table (:class:`.numba_synapses.Layout`) and the plastic synapses by post neuron and delay."""
+
+    row_ptr: np.ndarray
+    row_plastic: np.ndarray
+    rec_i: np.ndarray
+    rec_f: np.ndarray
+    in_ptr: np.ndarray
+    in_syn: np.ndarray
+    in_pre: np.ndarray
+
+
+class Rules(NamedTuple):
+    """The STDP rules' parameters and decay tables, one row per rule."""
+
+    mult: np.ndarray
+    a_plus: np.ndarray
+    a_minus: np.ndarray
+    w_min: np.ndarray
+    w_max: np.ndarray
+    tab_plus: np.ndarray
+    tab_minus: np.ndarray
+
+
+class Traces(NamedTuple):
+    """STDP state: pre traces and last spikes per node, post spike rings and records per neuron (numba_synapses)."""
+
+    pre_r: np.ndarray
+    pre_t: np.ndarray
+    ring_t: np.ndarray
+    ring_o: np.ndarray
+    ring_l: np.ndarray
+    post: np.ndarray
+    post_i: np.ndarray
+
+
+def _advance(t0, n_steps, learn, ext_ptr, ext_node, neurons, synapses, rules, traces, record, rec_tick, rec_node,
+             traced, state_out, nodes, events):
     """Run ticks t0 .. t0+n_steps-1; stop early (return steps done) if the spike record
     buffer could overflow. events[part] accumulates the synaptic events each partition delivered.
     Compiled twice (below): the ``prange`` loops (neuron update, delivery) run on threads only in
-    ``_advance_parallel``."""
+    ``_advance_parallel``. The arrays come in four named tuples, unpacked here to the names the loops use."""
+    (init_e, init_i, i_offset, r_mohm, v_rest, decay_m, v_thresh, v_reset, refrac_steps, decay_e, decay_i, quiet,
+     v, ie, ii, refrac, buf, spk) = neurons
+    row_ptr, row_plastic, rec_i, rec_f, in_ptr, in_syn, in_pre = synapses
+    rule_mult, a_plus, a_minus, w_min, w_max, tab_plus, tab_minus = rules
+    pre_r, pre_t, ring_t, ring_o, ring_l, post, post_i = traces
     n = v.size
     h = buf.shape[1]
     buf_i = buf.view(np.int64)
     depth = ring_t.shape[1]
     has_plastic = in_syn.size > 0
-    n_rec = n_rec0
+    n_rec = 0
     cap = rec_tick.size
     for step in range(n_steps):
         if n_rec + nodes.size > cap:
@@ -268,9 +328,16 @@ class NumbaEngine(Engine):
         self.nodes = np.zeros(net.n_nodes, np.int64)
         self.events = np.zeros(self.syn.row_ptr.shape[0], np.int64)
         self.record_u8 = self.record.astype(np.uint8)
+        self.neurons = Neurons(net.init_e, net.init_i, self.i_offset, net.r_mohm, net.v_rest, net.decay_m,
+                               net.v_thresh, net.v_reset, net.refrac_steps, net.decay_e, net.decay_i, self.quiet,
+                               self.v, self.ie, self.ii, self.refrac, self.buf, self.spk)
+        self.synapses = Synapses(self.syn.row_ptr, self.row_plastic, self.rec_i, self.rec_f, net.in_ptr,
+                                 self.syn.in_syn, self.syn.in_pre)
+        self.rules = Rules(net.rule_mult, net.rule_a_plus, net.rule_a_minus, net.rule_w_min, net.rule_w_max,
+                           net.tab_plus, net.tab_minus)
+        self.traces = Traces(self.pre_r, self.pre_t, self.ring_t, self.ring_o, self.ring_l, self.post, self.post_i)
 
     def advance(self, t0: int, n_steps: int, ext: External) -> Chunk:
-        net = self.net
         ext_ptr = np.searchsorted(ext.tick, np.arange(t0, t0 + n_steps + 1)).astype(np.int64)
         ext_node = ext.node.astype(np.int64)
         n_traced = self.traced.size
@@ -282,19 +349,10 @@ class NumbaEngine(Engine):
             rec_tick = np.empty(max(cap, self.nodes.size + 1), np.int64)
             rec_node = np.empty_like(rec_tick)
             kernel = _advance_parallel if self.parallel else _advance_serial
-            steps, n_rec = kernel(
-                t0 + done, n_steps - done, self.learning,
-                ext_ptr[done:] - ext_ptr[done], ext_node[ext_ptr[done]:],
-                net.init_e, net.init_i, self.i_offset, net.r_mohm, net.v_rest, net.decay_m, net.v_thresh,
-                net.v_reset, net.refrac_steps, net.decay_e, net.decay_i, self.quiet,
-                self.syn.row_ptr, self.row_plastic, self.rec_i, self.rec_f,
-                net.in_ptr, self.syn.in_syn, self.syn.in_pre,
-                net.rule_mult, net.rule_a_plus, net.rule_a_minus, net.rule_w_min,
-                net.rule_w_max, net.tab_plus, net.tab_minus,
-                self.v, self.ie, self.ii, self.refrac, self.buf, self.pre_r, self.pre_t, self.ring_t,
-                self.ring_o, self.ring_l, self.post, self.post_i,
-                self.record_u8, rec_tick, rec_node, 0, self.traced, state[done:], self.spk, self.nodes,
-                self.events)
+            steps, n_rec = kernel(t0 + done, n_steps - done, self.learning, ext_ptr[done:] - ext_ptr[done],
+                                  ext_node[ext_ptr[done]:], self.neurons, self.synapses, self.rules, self.traces,
+                                  self.record_u8, rec_tick, rec_node, self.traced, state[done:], self.nodes,
+                                  self.events)
             ticks.append(rec_tick[:n_rec])
             nodes_out.append(rec_node[:n_rec])
             done += steps
