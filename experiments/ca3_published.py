@@ -85,7 +85,7 @@ EXPERIMENTS = {"ca3-functional": Published("exp1_functional", functional),
 
 def exportable(name: str):
     """(network, spike inputs, duration ms) of a published experiment, for ``neurosim export``."""
-    from neurosim.hardware.pynn import ca3_spike_inputs
+    from neurosim.hardware.ca3_pynn import ca3_spike_inputs
     from neurosim.models.ca3 import build_network
 
     n, m, schedule, duration = EXPERIMENTS[name].setup()

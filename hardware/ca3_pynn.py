@@ -3,7 +3,7 @@ r"""The CA3 content-addressable memory with an operation schedule, on PyNN (pyNN
 Only the CA3-specific parts live here; the translation is the generic exporter's
 (:mod:`neurosim.hardware.pynn`, one path for the live build and the standalone script):
 
-- the input spikes of a schedule: :func:`neurosim.hardware.pynn.ca3_spike_inputs`
+- the input spikes of a schedule: :func:`ca3_spike_inputs`
   (from ``models.ca3.operation_spikes``, the one definition of what an operation sends);
 - :func:`decode`: the recalls, read on the output population at t0 + RESULT_MS (6 ms);
 - :func:`run_ca3_on_pynn` / :func:`export_ca3_script`: ``build_network(n, m)`` through
@@ -26,20 +26,20 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from neurosim.hardware.pynn import (
     TARGETS,
     build_live,
-    ca3_spike_inputs,
     export_script,
     psp_scale,
     read_results,
     setup_simulator,
     spikes_of,
 )
-from neurosim.models.ca3 import RESULT_MS, Operation, build_network
+from neurosim.models.ca3 import RESULT_MS, Operation, build_network, operation_spikes
 
 Schedule = Sequence[tuple[float, Operation]]
 
@@ -51,6 +51,17 @@ def _target(constants: str) -> str:
     if constants not in CONSTANTS:
         raise ValueError(f"constants must be one of {sorted(CONSTANTS)}, got {constants!r}")
     return CONSTANTS[constants]
+
+
+def ca3_spike_inputs(n_cues: int, n_bits: int, schedule: Sequence[tuple[float, Any]]) -> dict[str, list[list[float]]]:
+    """The input spikes of a CA3 memory's operation schedule, ``{source: per-neuron times}``,
+    from ``models.ca3.operation_spikes`` (one definition of what an operation sends)."""
+    trains = {"in_cue": [[] for _ in range(n_cues)], "in_content": [[] for _ in range(n_bits)]}
+    for t, op in schedule:
+        for source, times, ids in operation_spikes(t, op):
+            for when, i in zip(times.tolist(), ids.tolist(), strict=True):
+                trains[source][int(i)].append(float(when))
+    return {k: [sorted(v) for v in per_neuron] for k, per_neuron in trains.items()}
 
 
 def decode(n: int, schedule: Schedule, output_spikes: Sequence[Sequence[float]]) -> list[list[int] | None]:
@@ -120,5 +131,5 @@ def recalls_from_results(n: int, m: int, schedule: Schedule,
     return decode(n, schedule, output), output
 
 
-__all__ = ["CONSTANTS", "TARGETS", "decode", "export_ca3_script", "psp_scale", "recalls_from_results",
-           "run_ca3_on_pynn"]
+__all__ = ["CONSTANTS", "TARGETS", "ca3_spike_inputs", "decode", "export_ca3_script", "psp_scale",
+           "recalls_from_results", "run_ca3_on_pynn"]

@@ -72,7 +72,7 @@ def _fmt(v) -> str:
 
 def _with_inputs(network: Network, spike_inputs: Mapping[str, Sequence[Sequence[float]]] | None) -> Network:
     """The network with ``spike_inputs`` merged into its sources and a spike monitor on every population."""
-    from neurosim.hardware.pynn import _merged_inputs
+    from neurosim.hardware.pynn_translate import _merged_inputs
 
     sources = network.sources
     if spike_inputs:

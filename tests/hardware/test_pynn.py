@@ -14,6 +14,8 @@ pytest.importorskip("pyNN")
 
 from neurosim.connectors import AllToAll, FromList, OneToOne  # noqa: E402
 from neurosim.hardware import pynn as export  # noqa: E402
+from neurosim.hardware.ca3_pynn import ca3_spike_inputs  # noqa: E402
+from neurosim.hardware.pynn_translate import _stdp_call  # noqa: E402
 from neurosim.models.ca3 import build_network, cell  # noqa: E402
 from neurosim.network import Network, Population, Projection, SpikeMonitor, SpikeSourceArray  # noqa: E402
 from neurosim.plasticity import STDP  # noqa: E402
@@ -101,7 +103,7 @@ def test_translation_per_target_signs_and_stdp_amplitudes():
         assert plan["a_b"].connector.kwargs["conn_list"] == [(0, 0, 6.0, 1.0), (1, 1, 6.0, 1.0)]
     mult = dataclasses.replace(net.projections[-1].plasticity, weight_dependence="multiplicative")
     rules = export.TARGETS["spinnaker"]
-    call = export._stdp_call(mult, rules, {})  # multiplicative: A is a factor of (w_max - w) on both
+    call = _stdp_call(mult, rules, {})  # multiplicative: A is a factor of (w_max - w) on both
     assert call.kwargs["timing_dependence"].kwargs["A_plus"] == 0.5
     assert call.kwargs["weight_dependence"].cls == "MultiplicativeWeightDependence"
 
@@ -137,7 +139,7 @@ def test_ca3_functional_maps_on_one_chip_of_a_virtual_spinn5_board(tmp_path):
     from neurosim.experiments.ca3_published import functional
 
     n, m, schedule, duration = functional()
-    inputs = export.ca3_spike_inputs(n, m, schedule)
+    inputs = ca3_spike_inputs(n, m, schedule)
     assert inputs["in_cue"][0] == [0.0, 1.0, 2.0, 30.0]  # learn cue 0 at 0 ms, recall cue 0 at 30 ms
     report = export.map_on_virtual_board(build_network(n, m), spike_inputs=inputs, duration_ms=duration,
                                          workdir=tmp_path)
