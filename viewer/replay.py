@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from neurosim.io import Record, read_results
-from neurosim.viewer.sessions import Frame
+from neurosim.viewer.frames import Frame
 
 MAX_SYNAPSE_ROWS = 256
 CURVE_METRICS = ("steps", "familiarity", "recall_half")
