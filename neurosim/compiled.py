@@ -90,14 +90,40 @@ def compile_network(net: Network) -> CompiledNetwork:
 
 
 def _compile(net: Network) -> CompiledNetwork:
-    dt = net.dt_ms
+    offsets, n_neurons, n_nodes = _layout(net)
+    neurons = _neuron_arrays(net)
+    rules = _rules(net)
+    synapses = _synapse_table(net, offsets, rules, n_nodes)
+    max_delay, in_ptr, in_syn = _plastic_index(synapses["syn_post"], synapses["syn_delay"], synapses["syn_rule"],
+                                               n_neurons)
+    return CompiledNetwork(
+        dt_ms=net.dt_ms,
+        n_neurons=n_neurons,
+        n_nodes=n_nodes,
+        offsets=offsets,
+        **neurons,
+        **synapses,
+        max_delay=max_delay,
+        **_rule_arrays(rules, net.dt_ms),
+        in_ptr=in_ptr,
+        in_syn=in_syn,
+    )
+
+
+def _layout(net: Network) -> tuple[dict[str, tuple[int, int]], int, int]:
+    """Global node numbering: ``(offsets, n_neurons, n_nodes)``, populations first, then sources."""
     offsets: dict[str, tuple[int, int]] = {}
     start = 0
     for node in (*net.populations, *net.sources):
         offsets[node.name] = (start, node.size)
         start += node.size
     n_neurons = sum(p.size for p in net.populations)
-    n_nodes = start
+    return offsets, n_neurons, start
+
+
+def _neuron_arrays(net: Network) -> dict[str, np.ndarray]:
+    """The per-neuron fields of :class:`CompiledNetwork` (``v_init`` .. ``refrac_steps``)."""
+    dt = net.dt_ms
 
     def per_neuron(attr: str) -> np.ndarray:
         return np.concatenate([np.zeros(0)] + [p.params.per_neuron(attr, p.size) for p in net.populations])
@@ -106,13 +132,35 @@ def _compile(net: Network) -> CompiledNetwork:
     tau_e = per_neuron("tau_syn_e_ms")
     tau_i = per_neuron("tau_syn_i_ms")
     refrac = np.array([ck.ms_to_steps_ceil(t, dt) for t in per_neuron("tau_refrac_ms")], dtype=np.int64)
+    return {
+        "v_init": per_neuron("v_init_mV"),
+        "v_rest": per_neuron("v_rest_mV"),
+        "v_reset": per_neuron("v_reset_mV"),
+        "v_thresh": per_neuron("v_thresh_mV"),
+        "r_mohm": tau_m / per_neuron("cm_nF"),
+        "i_offset": per_neuron("i_offset_nA"),
+        "decay_m": np.exp(-dt / tau_m),
+        "decay_e": np.exp(-dt / tau_e),
+        "decay_i": np.exp(-dt / tau_i),
+        "init_e": (tau_e / dt) * (1.0 - np.exp(-dt / tau_e)),
+        "init_i": (tau_i / dt) * (1.0 - np.exp(-dt / tau_i)),
+        "refrac_steps": refrac,
+    }
 
-    # rules: one entry per distinct STDP parameter set
+
+def _rules(net: Network) -> list[STDP]:
+    """One entry per distinct STDP parameter set, in order of first use by a projection."""
     rules: list[STDP] = []
     for pr in net.projections:
         if pr.plasticity is not None and pr.plasticity not in rules:
             rules.append(pr.plasticity)
+    return rules
 
+
+def _synapse_table(net: Network, offsets: dict[str, tuple[int, int]], rules: list[STDP],
+                   n_nodes: int) -> dict[str, np.ndarray | dict[str, np.ndarray]]:
+    """Every projection's synapses sorted by presynaptic node (stable: then projection, then connector
+    order): the ``syn_*`` arrays, ``row_ptr`` and ``proj_syn`` of :class:`CompiledNetwork`."""
     pres, posts, delays, inh, rule_ids, w0 = [], [], [], [], [], []
     for pr in net.projections:
         c = net.connections(pr.name)
@@ -132,11 +180,6 @@ def _compile(net: Network) -> CompiledNetwork:
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size)
     pre = pre[order]
-    post = cat(posts, np.int64)[order]
-    delay = cat(delays, np.int64)[order]
-    syn_inh = cat(inh, np.int8)[order]
-    syn_rule = cat(rule_ids, np.int64)[order]
-    syn_w0 = cat(w0, np.float64)[order]
     row_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
     np.cumsum(np.bincount(pre, minlength=n_nodes), out=row_ptr[1:])
 
@@ -146,7 +189,22 @@ def _compile(net: Network) -> CompiledNetwork:
         n = net.connections(pr.name).pre.size
         proj_syn[pr.name] = inverse[first:first + n]
         first += n
+    return {
+        "row_ptr": row_ptr,
+        "syn_post": cat(posts, np.int64)[order],
+        "syn_delay": cat(delays, np.int64)[order],
+        "syn_inh": cat(inh, np.int8)[order],
+        "syn_rule": cat(rule_ids, np.int64)[order],
+        "syn_w0": cat(w0, np.float64)[order],
+        "syn_pre": pre,
+        "proj_syn": proj_syn,
+    }
 
+
+def _plastic_index(post: np.ndarray, delay: np.ndarray, syn_rule: np.ndarray,
+                   n_neurons: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """The plastic synapses grouped by (post, delay): ``(max_delay, in_ptr, in_syn)``; refuses a
+    longest delay whose ring buffers could not be allocated."""
     max_delay = int(delay.max()) if delay.size else 1
     hist = max_delay + 1
     # the engines hold (neurons x (max delay + 1)) ring buffers: about 40 bytes per slot in all
@@ -157,7 +215,12 @@ def _compile(net: Network) -> CompiledNetwork:
     in_syn = plastic[by_key].astype(np.int64)
     in_ptr = np.zeros(n_neurons * hist + 1, dtype=np.int64)
     np.cumsum(np.bincount(key, minlength=n_neurons * hist), out=in_ptr[1:])
+    return max_delay, in_ptr, in_syn
 
+
+def _rule_arrays(rules: list[STDP], dt: float) -> dict[str, object]:
+    """The ``rules`` and ``rule_*`` fields of :class:`CompiledNetwork` and the STDP decay tables
+    ``tab_plus``/``tab_minus`` (one row per rule, zero-padded to the longest)."""
     tabs_p = [decay_table(r.tau_plus_ms, dt, "STDP.tau_plus_ms") for r in rules]
     tabs_m = [decay_table(r.tau_minus_ms, dt, "STDP.tau_minus_ms") for r in rules]
     length = max([t.size for t in tabs_p + tabs_m], default=2)
@@ -168,40 +231,13 @@ def _compile(net: Network) -> CompiledNetwork:
             out[i, : t.size] = t
         return out
 
-    return CompiledNetwork(
-        dt_ms=dt,
-        n_neurons=n_neurons,
-        n_nodes=n_nodes,
-        offsets=offsets,
-        v_init=per_neuron("v_init_mV"),
-        v_rest=per_neuron("v_rest_mV"),
-        v_reset=per_neuron("v_reset_mV"),
-        v_thresh=per_neuron("v_thresh_mV"),
-        r_mohm=tau_m / per_neuron("cm_nF"),
-        i_offset=per_neuron("i_offset_nA"),
-        decay_m=np.exp(-dt / tau_m),
-        decay_e=np.exp(-dt / tau_e),
-        decay_i=np.exp(-dt / tau_i),
-        init_e=(tau_e / dt) * (1.0 - np.exp(-dt / tau_e)),
-        init_i=(tau_i / dt) * (1.0 - np.exp(-dt / tau_i)),
-        refrac_steps=refrac,
-        row_ptr=row_ptr,
-        syn_post=post,
-        syn_delay=delay,
-        syn_inh=syn_inh,
-        syn_rule=syn_rule,
-        syn_w0=syn_w0,
-        syn_pre=pre,
-        proj_syn=proj_syn,
-        max_delay=max_delay,
-        rules=tuple(rules),
-        rule_mult=np.array([r.multiplicative for r in rules], dtype=np.int8),
-        rule_a_plus=np.array([r.step_plus() for r in rules], dtype=np.float64),
-        rule_a_minus=np.array([r.step_minus() for r in rules], dtype=np.float64),
-        rule_w_min=np.array([r.w_min_nA for r in rules], dtype=np.float64),
-        rule_w_max=np.array([r.w_max_nA for r in rules], dtype=np.float64),
-        tab_plus=pad(tabs_p),
-        tab_minus=pad(tabs_m),
-        in_ptr=in_ptr,
-        in_syn=in_syn,
-    )
+    return {
+        "rules": tuple(rules),
+        "rule_mult": np.array([r.multiplicative for r in rules], dtype=np.int8),
+        "rule_a_plus": np.array([r.step_plus() for r in rules], dtype=np.float64),
+        "rule_a_minus": np.array([r.step_minus() for r in rules], dtype=np.float64),
+        "rule_w_min": np.array([r.w_min_nA for r in rules], dtype=np.float64),
+        "rule_w_max": np.array([r.w_max_nA for r in rules], dtype=np.float64),
+        "tab_plus": pad(tabs_p),
+        "tab_minus": pad(tabs_m),
+    }
