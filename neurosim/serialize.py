@@ -16,6 +16,7 @@ store the network of :func:`neurosim.io.save_simulation` as ``/network``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -38,6 +39,7 @@ from neurosim.connectors import (
     Uniform,
 )
 from neurosim.io import ensure_parent
+from neurosim.io_files import as_path
 from neurosim.network import (
     LIFParams,
     Network,
@@ -123,21 +125,31 @@ def read_network(group: h5py.Group) -> Network:
 
 
 def save_network(path: str | os.PathLike, network: Network) -> Path:
-    """Write ``network`` to a file of its own (HDF5); returns the path."""
-    path = Path(path)
-    ensure_parent(path)
+    """Write ``network`` to a file of its own (HDF5; an existing file is replaced); returns the path."""
+    path = ensure_parent(path)
+    if not isinstance(network, Network):
+        ck.fail("network", type(network).__name__, "a neurosim.Network")
     tmp = path.with_name(path.name + ".tmp")
-    with h5py.File(tmp, "w") as f:
-        write_network(f, network)
-    os.replace(tmp, path)
+    try:
+        with h5py.File(tmp, "w") as f:
+            write_network(f, network)
+        os.replace(tmp, path)
+    except BaseException as exc:  # no half-written .tmp left behind
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ValueError(f"cannot write {path}: {why} ({tmp}); choose an output path in a directory you "
+                         "can write") from exc
     return path
 
 
 def load_network(path: str | os.PathLike) -> Network:
     """The network saved by :func:`save_network` at ``path`` (or stored as ``/network`` of a results file)."""
-    path = Path(path)
+    path = as_path("path", path)
     if not path.is_file():
-        raise FileNotFoundError(f"no network file at {path}")
+        raise FileNotFoundError(f"no network file at {path}" + (": it is a directory" if path.is_dir() else ""))
     try:
         with h5py.File(path, "r") as f:
             return read_network(f["network"] if "network" in f else f)

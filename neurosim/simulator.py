@@ -46,9 +46,11 @@ from neurosim.backends.base import Chunk, External
 from neurosim.compiled import compile_network
 from neurosim.inputs import BetweenRuns, PoissonStream, sorted_events, spike_ticks
 from neurosim.network import (
+    MAGNITUDE,
     STATE_VARIABLES,
     Network,
     PoissonSource,
+    Population,
     SpikeMonitor,
     SpikeSourceArray,
     StateMonitor,
@@ -57,6 +59,20 @@ from neurosim.network import (
 
 Observer = Callable[["Simulator"], None]
 MAX_CHUNK_STEPS = 2000
+
+
+def _one_of(field: str, value: object, known: list[str], hint: str = "") -> str:
+    """``value`` if it is one of the names ``known``; else the project's error, listing them (and ``hint``)."""
+    if not isinstance(value, str) or value not in known:
+        ck.fail(field, value, f"one of {known}{hint}")
+    return value
+
+
+def _ndim(value: object) -> int:
+    try:
+        return np.ndim(value)
+    except ValueError:  # ragged nesting: deeper than a flat sequence
+        return 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,9 +166,50 @@ class Simulator(BetweenRuns):
             ck.fail("callback", callback, "a callable taking the simulator")
         self._observers.append((callback, ck.count("every_steps", every_steps)))
 
+    # -- between runs: the names (and shapes) are checked here, the values in neurosim.inputs ------------
+    def _names(self, name: object, *parts: str) -> bool:
+        """Whether ``name`` names a member of the network's ``parts`` ("populations", "sources", ...)."""
+        return isinstance(name, str) and any(x.name == name for part in parts for x in getattr(self.network, part))
+
+    def _named(self, field: str, name: object, kind: type | tuple[type, ...], what: str) -> str:
+        """``name`` if it names a ``kind`` node of the network; else an error listing those that do."""
+        nodes = (*self.network.populations, *self.network.sources)
+        known = [n.name for n in nodes if isinstance(n, kind)]
+        other = next((n for n in nodes if n.name == name), None) if isinstance(name, str) else None
+        is_a = f"; {name!r} is a {type(other).__name__}" if other else ""
+        return _one_of(field, name, known, f" (the {what}{is_a})")
+
+    def add_spikes(self, source: str, times_ms, ids, trial: int | None = None) -> None:
+        self._named("Simulator.add_spikes source", source, SpikeSourceArray, "SpikeSourceArrays")
+        super().add_spikes(source, times_ms, ids, trial)
+
+    def set_spike_times(self, source: str, spike_times_ms, trial: int | None = None) -> None:
+        self._named("Simulator.set_spike_times source", source, SpikeSourceArray, "SpikeSourceArrays")
+        if isinstance(spike_times_ms, (str, bytes)) or not hasattr(spike_times_ms, "__len__"):
+            ck.fail("spike_times_ms", spike_times_ms, f"one sequence of times (ms) per neuron of {source!r}")
+        for i, times in enumerate(spike_times_ms):
+            if _ndim(times) > 1:
+                ck.fail(f"spike_times_ms[{i}]", times, "a flat sequence of times in ms (one per spike)")
+        super().set_spike_times(source, spike_times_ms, trial)
+
+    def set_offset(self, population: str, i_offset_nA) -> None:
+        self._named("Simulator.set_offset population", population, Population, "Populations")
+        values = ck.finite_array("i_offset_nA", i_offset_nA)
+        if values.ndim > 1:
+            ck.fail("i_offset_nA", i_offset_nA, "one value, or a flat sequence of one per neuron")
+        if values.size and np.abs(values).max() > MAGNITUDE:
+            ck.fail("i_offset_nA", float(values.ravel()[np.argmax(np.abs(values))]),
+                    f"within +-{MAGNITUDE:g} nA (as LIFParams.i_offset_nA)")
+        super().set_offset(population, i_offset_nA)
+
+    def set_weights(self, projection: str, weights_nA, trial: int | None = None) -> None:
+        _one_of("Simulator.set_weights projection", projection, [p.name for p in self.network.projections])
+        super().set_weights(projection, weights_nA, trial)
+
     # -- running ---------------------------------------------------------------------
     def run(self, duration_ms: float, *, progress: bool = False) -> None:
         """Advance by ``duration_ms`` (a whole number of steps), continuing the current state."""
+        ck.boolean("progress", progress)
         n_total = self._steps(duration_ms)
         end = self.step + n_total
         self._snapshot_weights(force=False)  # includes the initial weights at t = 0
@@ -248,9 +305,11 @@ class Simulator(BetweenRuns):
         """``(times_ms, ids)`` of a monitored population or source, sorted by time then id;
         ``since_ms``: only spikes at or after that time (reads only the recent chunks)."""
         self._check_trial(trial)
-        if name not in self._spike_targets:
-            self.network.node(name)
-            raise ValueError(f"spikes of {name!r} were not recorded: add SpikeMonitor({name!r})")
+        recorded = sorted(self._spike_targets)
+        if not isinstance(name, str) or name not in recorded:
+            known = self._names(name, "populations", "sources")
+            _one_of("Simulator.spikes name", name, recorded, " (the recorded populations and sources)" if not known
+                    else f" (spikes of {name!r} were not recorded: add SpikeMonitor({name!r}) to the network)")
         start, size = self.compiled.offsets[name]
         first_tick = int(np.ceil(round(ck.non_negative("since_ms", since_ms, "ms") / self.compiled.dt_ms, 9)))
         # chunks are in time order: skip those that end before since_ms
@@ -269,6 +328,12 @@ class Simulator(BetweenRuns):
         """Recorded state of the StateMonitor on ``population``; ``since_ms``: only the samples
         at or after that time (reads only the recent chunks, as :meth:`spikes`)."""
         self._check_trial(trial)
+        traced = [m.population for m in self._state_mons]
+        if not isinstance(population, str) or population not in traced:
+            hint = (f" ({population!r} has no StateMonitor: add StateMonitor({population!r}, ids) to the network)"
+                    if self._names(population, "populations") else f" ({population!r} is a spike source: it has no "
+                    "state)" if self._names(population, "sources") else " (the populations with a StateMonitor)")
+            _one_of("Simulator.state population", population, traced, hint)
         first_tick = int(np.ceil(round(ck.non_negative("since_ms", since_ms, "ms") / self.compiled.dt_ms, 9)))
         k0 = int(np.searchsorted(np.array(self._chunk_end, dtype=np.int64), first_tick, side="left"))
         col = 0
@@ -283,19 +348,21 @@ class Simulator(BetweenRuns):
                 values = {v: data[keep, :, STATE_VARIABLES.index(v)].copy() for v in m.variables}
                 return StateRecord(ticks[keep] * self.compiled.dt_ms, m.ids, values)
             col += len(m.ids)
-        raise ValueError(f"no StateMonitor on population {population!r}")
+        raise AssertionError  # unreachable: population is one of the traced
 
     def weights(self, projection: str, trial: int = 0) -> np.ndarray:
         """Current weights (nA) of a projection, in its connector's order."""
         self._check_trial(trial)
-        self.network.projection(projection)
+        _one_of("Simulator.weights projection", projection, [p.name for p in self.network.projections])
         return self.engine.weights()[trial, self.compiled.proj_syn[projection]]
 
     def weight_history(self, projection: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """``(times_ms, weights)`` snapshots of a WeightMonitor: shape (n_snapshots, n_synapses)."""
         self._check_trial(trial)
-        if projection not in self._weight_log:
-            raise ValueError(f"no WeightMonitor on projection {projection!r}")
+        if not isinstance(projection, str) or projection not in self._weight_log:
+            hint = (f" ({projection!r} has no WeightMonitor: add WeightMonitor({projection!r}, every_ms) to the "
+                    "network)" if self._names(projection, "projections") else " (the projections with a WeightMonitor)")
+            _one_of("Simulator.weight_history projection", projection, list(self._weight_log), hint)
         log = self._weight_log[projection]
         times = np.array([t for t, _ in log])
         n_syn = self.compiled.proj_syn[projection].size
