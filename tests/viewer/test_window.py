@@ -145,9 +145,9 @@ def test_switching_model_and_backend_restarts_the_session(live, qtbot) -> None:
     qtbot.waitUntil(lambda: len(w.panels.forgetting.points) >= 6, timeout=TIMEOUT_MS)
     first = w.panels.forgetting.points[0]
     assert first.interference == 0 and first.recall == 1.0  # the only item stored is recalled exactly
-    # the recall's sweeps in place of membrane traces
+    # the recall's sweeps in place of membrane traces; the panel draws its curves at the redraw after a frame
     assert w.panels.dynamics is not None and w.panels.dynamics.latest is not None
-    assert "Jaccard with the probed item" in w.panels.dynamics.curves
+    qtbot.waitUntil(lambda: "Jaccard with the probed item" in w.panels.dynamics.curves, timeout=TIMEOUT_MS)
     x, _recog, recall = w.panels.forgetting.curve()
     assert x[0] == 0 and 0.0 <= recall.min() <= recall.max() <= 1.0
 
