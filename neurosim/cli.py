@@ -10,6 +10,7 @@ import argparse
 import json
 import platform
 import sys
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -223,7 +224,10 @@ def cmd_export(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         if target == "spinnaker":
-            for warning in pynn.check_board(network):
+            with warnings.catch_warnings():  # check_board also warns each: printed here once, not twice
+                warnings.simplefilter("ignore")
+                board_warnings = pynn.check_board(network)
+            for warning in board_warnings:
                 print(f"warning: {warning}", file=sys.stderr)
             if args.check_precision:
                 from neurosim.hardware.precision import check_precision
