@@ -35,6 +35,20 @@ def finite(field: str, value: object) -> float:
     return v
 
 
+def real_or_inf(field: str, value: object, allowed: str = "a real number (+-inf allowed; not NaN)") -> float:
+    """A real number where +-inf has a meaning (no bound, never): NaN, text and bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or math.isnan(value):
+        fail(field, value, allowed)
+    return float(value)
+
+
+def one_of(field: str, value: object, known: list[str], hint: str = "") -> str:
+    """``value`` if it is one of the names ``known``; else the error lists them (and ``hint``)."""
+    if not isinstance(value, str) or value not in known:
+        fail(field, value, f"one of {list(known)}{hint}")
+    return value
+
+
 def positive(field: str, value: object, unit: str = "") -> float:
     v = finite(field, value)
     if v <= 0.0:

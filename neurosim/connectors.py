@@ -26,6 +26,12 @@ def _all_pairs(n_pre: int, n_post: int, allow_self: bool, same: bool) -> Pairs:
     return pre, post
 
 
+def _sizes(rule: str, n_pre: object, n_post: object, same: object) -> tuple[int, int, bool]:
+    """``connect``'s arguments checked: the two population sizes (integers >= 1) and ``same`` (a bool)."""
+    return (ck.count(f"{rule}.connect n_pre", n_pre), ck.count(f"{rule}.connect n_post", n_post),
+            ck.boolean(f"{rule}.connect same", same))
+
+
 def all_but_self(n: int) -> Pairs:
     """Every (i, j) with i != j in [0, n), pre-major: AllToAll(allow_self_connections=False)'s order, also for two
     different populations of one size (neuron i onto every other index)."""
@@ -37,8 +43,10 @@ class OneToOne:
     """Neuron i of the pre population onto neuron i of the post population."""
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        n_pre, n_post, same = _sizes("OneToOne", n_pre, n_post, same)
         if n_pre != n_post:
             ck.fail("OneToOne sizes", (n_pre, n_post), "equal pre and post sizes")
+        ck.allocatable("OneToOne size", n_pre, 16.0 * n_pre)
         idx = np.arange(n_pre, dtype=np.int64)
         return idx, idx.copy()
 
@@ -53,6 +61,7 @@ class AllToAll:
         ck.boolean("AllToAll.allow_self_connections", self.allow_self_connections)
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        n_pre, n_post, same = _sizes("AllToAll", n_pre, n_post, same)
         return _all_pairs(n_pre, n_post, self.allow_self_connections, same)
 
 
@@ -70,6 +79,7 @@ class FixedProbability:
         ck.count("FixedProbability.seed", self.seed, minimum=0)
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        n_pre, n_post, same = _sizes("FixedProbability", n_pre, n_post, same)
         ck.allocatable("FixedProbability p x pre x post (expected synapses)", (self.p, n_pre, n_post),
                        32.0 * self.p * n_pre * n_post)
         rng = np.random.default_rng(self.seed)
@@ -111,6 +121,7 @@ class FixedTotalNumber:
         ck.count("FixedTotalNumber.seed", self.seed, minimum=0)
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        n_pre, n_post, same = _sizes("FixedTotalNumber", n_pre, n_post, same)
         ck.allocatable("FixedTotalNumber.n", self.n, 32.0 * self.n)
         no_self = same and not self.allow_self_connections
         pairs = n_pre * n_post - (min(n_pre, n_post) if no_self else 0)
@@ -158,6 +169,7 @@ class FixedNumberPre:
         ck.count("FixedNumberPre.seed", self.seed, minimum=0)
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        n_pre, n_post, same = _sizes("FixedNumberPre", n_pre, n_post, same)
         ck.allocatable("FixedNumberPre.n x post", (self.n, n_post), 32.0 * self.n * n_post)
         no_self = same and not self.allow_self_connections
         choices = n_pre - 1 if no_self else n_pre
@@ -224,6 +236,7 @@ class FromList:
             object.__setattr__(self, "delays_steps", _frozen(d))
 
     def connect(self, n_pre: int, n_post: int, same: bool = False) -> Pairs:
+        n_pre, n_post, same = _sizes("FromList", n_pre, n_post, same)
         if self.pre.size and self.pre.max() >= n_pre:
             ck.fail("FromList.pre", int(self.pre.max()), f"indices in [0, {n_pre - 1}]")
         if self.post.size and self.post.max() >= n_post:
@@ -274,10 +287,7 @@ class Normal:
         ck.non_negative("Normal.sd", self.sd)
         ck.count("Normal.seed", self.seed, minimum=0)
         for nm in ("low", "high"):
-            value = getattr(self, nm)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or math.isnan(value):
-                ck.fail(f"Normal.{nm}", value, "a real number (+-inf for no bound)")
+            ck.real_or_inf(f"Normal.{nm}", getattr(self, nm), "a real number (+-inf for no bound)")
         if not self.low < self.high:
             ck.fail("Normal.high", self.high, f"> low ({self.low})")
         inside = self.mass()

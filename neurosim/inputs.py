@@ -108,16 +108,23 @@ def spike_ticks(source: str, times_ms: np.ndarray, ids: np.ndarray, dt_ms: float
     multiple of dt, half a step rounding up (``board``: as sPyNNaker does, ceil(floor(t in us) / dt in us),
     the next tick), and a source neuron fires at most once per tick. Either happening is said in one
     ``RuntimeWarning`` (times off the grid; spikes of one neuron merging)."""
+    dt_ms = ck.positive("dt_ms", dt_ms, "ms")
+    times_ms = ck.finite_array("times_ms", times_ms)
+    if times_ms.ndim != 1:
+        ck.fail("times_ms shape", times_ms.shape, "a 1-D array (one time per spike)")
+    ids = _events("ids", ids)
+    if ids.shape != times_ms.shape:
+        ck.fail("ids length", ids.size, f"one id per time ({times_ms.size})")
     if board:
-        ticks = np.ceil(np.floor(np.asarray(times_ms, np.float64) * 1000.0) / (dt_ms * 1000.0)).astype(np.int64)
+        ticks = np.ceil(np.floor(times_ms * 1000.0) / (dt_ms * 1000.0)).astype(np.int64)
     else:
         ticks = ck.ms_to_step_nearest(times_ms, dt_ms)
-    off = np.abs(np.asarray(times_ms) / dt_ms - ticks) > 1e-9
+    off = np.abs(times_ms / dt_ms - ticks) > 1e-9
     if off.any():
         warnings.warn(f"SpikeSourceArray {source!r}: {int(off.sum())} of {ticks.size} spike times are not multiples "
-                      f"of dt = {dt_ms:g} ms (e.g. {float(np.asarray(times_ms)[off][0]):g} ms): each moves to the "
+                      f"of dt = {dt_ms:g} ms (e.g. {float(times_ms[off][0]):g} ms): each moves to the "
                       f"{'next' if board else 'nearest'} tick", RuntimeWarning, stacklevel=3)
-    merged = ticks.size - np.unique(np.stack([ticks, np.asarray(ids, np.int64)]), axis=1).shape[1] if ticks.size else 0
+    merged = ticks.size - np.unique(np.stack([ticks, ids]), axis=1).shape[1] if ticks.size else 0
     if merged:
         warnings.warn(f"SpikeSourceArray {source!r}: {merged} spikes fall on a tick where the same neuron already "
                       "fires and merge into it (a source neuron fires at most once per tick)", RuntimeWarning,
@@ -125,7 +132,24 @@ def spike_ticks(source: str, times_ms: np.ndarray, ids: np.ndarray, dt_ms: float
     return ticks
 
 
+def _events(field: str, values: object) -> np.ndarray:
+    """Integer ticks or node ids as int64 (1-D; an empty array of any dtype is none), checked in O(1): dtype and
+    shape only (their values are the caller's)."""
+    a = np.asarray(values) if isinstance(values, np.ndarray | list | tuple) else None
+    if a is None or a.dtype.kind == "O" or a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+        ck.fail(field, values, "a 1-D array of integers")
+    return a.astype(np.int64, copy=False)
+
+
 def sorted_events(ticks: list[np.ndarray], nodes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Events (tick, node) from matching lists of arrays, sorted by tick, then node."""
+    for field_, parts in (("ticks", ticks), ("nodes", nodes)):
+        if not isinstance(parts, list | tuple):
+            ck.fail(field_, parts, "a list of 1-D integer arrays")
+    ticks = [_events("ticks", t) for t in ticks]
+    nodes = [_events("nodes", n) for n in nodes]
+    if [t.size for t in ticks] != [n.size for n in nodes]:
+        ck.fail("ticks/nodes lengths", ([t.size for t in ticks], [n.size for n in nodes]), "equal: one node per tick")
     t = np.concatenate(ticks).astype(np.int64) if ticks else np.zeros(0, np.int64)
     n = np.concatenate(nodes).astype(np.int64) if nodes else np.zeros(0, np.int64)
     order = np.lexsort((n, t))
@@ -145,6 +169,12 @@ class PoissonStream:
     BLOCK = 1024
 
     def __init__(self, rng: np.random.Generator, src: PoissonSource, dt_ms: float) -> None:
+        if not isinstance(rng, np.random.Generator):
+            ck.fail("PoissonStream.rng", rng, "a numpy.random.Generator")
+        if not isinstance(src, PoissonSource):
+            ck.fail("PoissonStream.src", src if isinstance(src, str) else type(src).__name__, "a PoissonSource")
+        if src.rate_hz * ck.positive("PoissonStream.dt_ms", dt_ms, "ms") / 1000.0 > 1.0:
+            ck.fail("PoissonStream.dt_ms", dt_ms, f"<= {1000.0 / src.rate_hz:g} ms (p = rate x dt <= 1)")
         self.rng, self.src, self.dt = rng, src, dt_ms
         self.p = src.rate_hz * dt_ms / 1000.0
         self.next_block = 0

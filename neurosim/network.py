@@ -2,8 +2,9 @@
 
 A :class:`Network` holds populations of LIF neurons with exponential current
 synapses (PyNN ``IF_curr_exp``; ms, mV, nA, nF, MOhm), spike sources, projections
-and monitors. It says nothing about how it is simulated: every backend reads the
-same description (see :mod:`neurosim.simulator` for the discretization).
+and monitors (defined in :mod:`neurosim.monitors`, importable from here). It says
+nothing about how it is simulated: every backend reads the same description (see
+:mod:`neurosim.simulator` for the discretization).
 Constructors check their fields and raise ``ValueError`` naming the field, the
 value and the allowed range.
 """
@@ -11,7 +12,6 @@ value and the allowed range.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,10 +30,18 @@ from neurosim.connectors import (
     OneToOne,
     Uniform,
 )
+from neurosim.monitors import (  # noqa: F401  (re-exported: their home before neurosim.monitors)
+    STATE_VARIABLES,
+    Monitor,
+    SpikeMonitor,
+    StateMonitor,
+    WeightMonitor,
+    all_spike_monitors,
+    check_monitors,
+)
 from neurosim.plasticity import STDP
 
 Receptor = Literal["excitatory", "inhibitory"]
-STATE_VARIABLES = ("v_mV", "i_syn_e_nA", "i_syn_i_nA")
 
 
 _POSITIVE = ("tau_m_ms", "cm_nF", "tau_syn_e_ms", "tau_syn_i_ms")  # > 0
@@ -199,7 +207,7 @@ class PoissonSource:
             ck.fail("PoissonSource.size", self.size, f"an integer in [1, {MAX_SIZE}]")
         ck.non_negative("PoissonSource.rate_hz", self.rate_hz, "Hz")
         ck.non_negative("PoissonSource.start_ms", self.start_ms, "ms")
-        if not self.stop_ms >= self.start_ms:
+        if ck.real_or_inf("PoissonSource.stop_ms", self.stop_ms, "a time in ms (inf: never stops)") < self.start_ms:
             ck.fail("PoissonSource.stop_ms", self.stop_ms, f">= start_ms ({self.start_ms})")
 
 
@@ -261,7 +269,8 @@ class Projection:
 def delay_steps_from_ms(field_name: str, delay_ms: np.ndarray, dt_ms: float) -> np.ndarray:
     """Delays in ms as whole steps of ``dt_ms``: the nearest step (half a step rounds up, as spike times do),
     at least one. A delay that is not a multiple of dt (within 1e-9 of a step) gives one RuntimeWarning."""
-    ms = np.asarray(delay_ms, np.float64)
+    ck.positive("dt_ms", dt_ms, "ms")
+    ms = ck.finite_array(field_name, delay_ms)
     steps = ck.ms_to_step_nearest(ms, dt_ms)
     if steps.size and steps.min() < 1:
         ck.fail(field_name, float(ms.ravel()[np.argmin(steps.ravel())]),
@@ -274,51 +283,6 @@ def delay_steps_from_ms(field_name: str, delay_ms: np.ndarray, dt_ms: float) -> 
     return steps.astype(np.int64)
 
 
-@dataclass(frozen=True)
-class SpikeMonitor:
-    """Record the spikes of a population or source."""
-
-    target: str
-
-
-@dataclass(frozen=True)
-class StateMonitor:
-    """Record state variables of chosen neurons of a population at every step."""
-
-    population: str
-    ids: tuple[int, ...]
-    variables: tuple[str, ...] = ("v_mV",)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.ids, (str, bytes)) or np.ndim(self.ids) != 1:
-            ck.fail("StateMonitor.ids", self.ids, "a sequence of neuron indices")
-        for i in self.ids:
-            ck.count("StateMonitor.ids", i, minimum=0)
-        object.__setattr__(self, "ids", tuple(int(i) for i in self.ids))
-        if isinstance(self.variables, str):
-            ck.fail("StateMonitor.variables", self.variables, f"a sequence of names from {STATE_VARIABLES}")
-        object.__setattr__(self, "variables", tuple(self.variables))
-        for v in self.variables:
-            if v not in STATE_VARIABLES:
-                ck.fail("StateMonitor.variables", v, f"one of {STATE_VARIABLES}")
-        if not self.ids:
-            ck.fail("StateMonitor.ids", self.ids, "at least one neuron index")
-
-
-@dataclass(frozen=True)
-class WeightMonitor:
-    """Snapshot the weights of a projection every ``every_ms`` (and at the end of each run)."""
-
-    projection: str
-    every_ms: float
-
-    def __post_init__(self) -> None:
-        ck.positive("WeightMonitor.every_ms", self.every_ms, "ms")
-
-
-Monitor = SpikeMonitor | StateMonitor | WeightMonitor
-
-
 @dataclass(frozen=True, eq=False)
 class Connections:
     """A projection resolved into arrays, in the connector's order."""
@@ -327,6 +291,12 @@ class Connections:
     post: np.ndarray
     weight_nA: np.ndarray
     delay_steps: np.ndarray
+
+
+_PARTS = (("populations", Population, "Population"),
+          ("sources", (SpikeSourceArray, PoissonSource), "SpikeSourceArray or PoissonSource"),
+          ("projections", Projection, "Projection"),
+          ("monitors", (SpikeMonitor, StateMonitor, WeightMonitor), "SpikeMonitor, StateMonitor or WeightMonitor"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -341,8 +311,15 @@ class Network:
 
     def __post_init__(self) -> None:
         ck.positive("Network.dt_ms", self.dt_ms, "ms")
-        for nm in ("populations", "sources", "projections", "monitors"):
-            object.__setattr__(self, nm, tuple(getattr(self, nm)))
+        for nm, kinds, allowed in _PARTS:
+            value = getattr(self, nm)
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                ck.fail(f"Network.{nm}", value, f"a sequence of {allowed} objects")
+            object.__setattr__(self, nm, tuple(value))
+            for obj in getattr(self, nm):
+                if not isinstance(obj, kinds):
+                    ck.fail(f"Network.{nm}", obj if isinstance(obj, str) else type(obj).__name__,
+                            f"a sequence of {allowed} objects")
         if not self.populations and not self.sources:
             ck.fail("Network.populations", (), "at least one Population or spike source")
         names: set[str] = set()
@@ -350,47 +327,37 @@ class Network:
             if obj.name in names:
                 ck.fail("name", obj.name, "unique across populations, sources and projections")
             names.add(obj.name)
-        for p in self.populations:
-            if not isinstance(p, Population):
-                ck.fail("Network.populations", type(p).__name__, "Population objects")
         for s in self.sources:
-            if not isinstance(s, (SpikeSourceArray, PoissonSource)):
-                ck.fail("Network.sources", type(s).__name__, "SpikeSourceArray or PoissonSource")
             if isinstance(s, PoissonSource) and s.rate_hz * self.dt_ms / 1000.0 > 1.0:
                 ck.fail(f"PoissonSource[{s.name}].rate_hz", s.rate_hz,
                         f"<= {1000.0 / self.dt_ms:g} Hz (one spike per step at dt = {self.dt_ms} ms)")
         resolved = {pr.name: self._resolve(pr) for pr in self.projections}
         object.__setattr__(self, "_connections", resolved)
-        self._check_monitors()
+        check_monitors(self)
 
-    # -- lookups ---------------------------------------------------------------
-    def node(self, name: str) -> Population | Source:
-        for obj in (*self.populations, *self.sources):
-            if obj.name == name:
-                return obj
-        known = [o.name for o in (*self.populations, *self.sources)]
-        raise ValueError(f"unknown population or source {name!r}; known: {known}")
+    # -- lookups (``field``: what an unknown name's error names) -------------------------------------------
+    def node(self, name: str, *, field: str = "Network.node name") -> Population | Source:
+        nodes = {o.name: o for o in (*self.populations, *self.sources)}
+        return nodes[ck.one_of(field, name, list(nodes), " (a population or source of this network)")]
 
-    def population(self, name: str) -> Population:
-        obj = self.node(name)
+    def population(self, name: str, *, field: str = "Network.population name") -> Population:
+        obj = self.node(name, field=field)
         if not isinstance(obj, Population):
-            ck.fail("population", name, "a Population (this is a spike source)")
+            ck.fail(field, name, "a Population (this is a spike source)")
         return obj
 
-    def projection(self, name: str) -> Projection:
-        for pr in self.projections:
-            if pr.name == name:
-                return pr
-        raise ValueError(f"unknown projection {name!r}; known: {[p.name for p in self.projections]}")
+    def projection(self, name: str, *, field: str = "Network.projection name") -> Projection:
+        projections = {p.name: p for p in self.projections}
+        return projections[ck.one_of(field, name, list(projections), " (a projection of this network)")]
 
     def connections(self, name: str) -> Connections:
-        self.projection(name)
+        self.projection(name, field="Network.connections name")
         return self._connections[name]
 
     # -- validation ------------------------------------------------------------
     def _resolve(self, pr: Projection) -> Connections:
-        pre = self.node(pr.pre)
-        post = self.node(pr.post)
+        pre = self.node(pr.pre, field=f"Projection[{pr.name}].pre")
+        post = self.node(pr.post, field=f"Projection[{pr.name}].post")
         if not isinstance(post, Population):
             ck.fail(f"Projection[{pr.name}].post", pr.post, "a Population (sources have no synapses)")
         pre_idx, post_idx = pr.connector.connect(pre.size, post.size, same=pre is post)
@@ -419,25 +386,6 @@ class Network:
             a.setflags(write=False)
         return Connections(pre_idx, post_idx, w, d)
 
-    def _check_monitors(self) -> None:
-        seen: set[tuple[str, str]] = set()
-        for m in self.monitors:
-            key = (type(m).__name__, getattr(m, "population", None) or getattr(m, "projection", None) or m.target)
-            if key in seen and not isinstance(m, SpikeMonitor):
-                ck.fail(f"{key[0]}", key[1], f"at most one {key[0]} per population/projection")
-            seen.add(key)
-            if isinstance(m, SpikeMonitor):
-                self.node(m.target)
-            elif isinstance(m, StateMonitor):
-                pop = self.population(m.population)
-                bad = [i for i in m.ids if not 0 <= i < pop.size]
-                if bad:
-                    ck.fail(f"StateMonitor[{m.population}].ids", bad, f"indices in [0, {pop.size - 1}]")
-            elif isinstance(m, WeightMonitor):
-                self.projection(m.projection)
-            else:
-                ck.fail("Network.monitors", type(m).__name__, "SpikeMonitor, StateMonitor or WeightMonitor")
-
 
 def _per_connection(field_name: str, value: object, n: int) -> np.ndarray:
     """A scalar, one value per connection or a distribution, as ``n`` values."""
@@ -449,8 +397,3 @@ def _per_connection(field_name: str, value: object, n: int) -> np.ndarray:
     if a.shape != (n,):
         ck.fail(f"{field_name} length", a.size, f"1 (a scalar) or one per connection ({n})")
     return a.copy()
-
-
-def all_spike_monitors(names: Sequence[str]) -> tuple[SpikeMonitor, ...]:
-    """Convenience: a SpikeMonitor for each name."""
-    return tuple(SpikeMonitor(n) for n in names)

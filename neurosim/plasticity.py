@@ -83,8 +83,10 @@ class STDP:
         return self.A_minus if self.multiplicative else self.A_minus * self.w_max_nA
 
     def pair_change(self, w: float, dt_post_minus_pre_ms: float) -> float:
-        """Weight after one isolated pre/post pair (closed form, for tests and docs)."""
-        x = dt_post_minus_pre_ms
+        """Weight after one isolated pre/post pair (closed form, for tests and docs): ``w`` in [w_min_nA, w_max_nA],
+        ``dt_post_minus_pre_ms`` any real number (+-inf: a pair too far apart to change the weight)."""
+        w = ck.in_range("w", w, self.w_min_nA, self.w_max_nA)
+        x = ck.real_or_inf("dt_post_minus_pre_ms", dt_post_minus_pre_ms, "a time difference in ms (not NaN)")
         if x > 0:
             k = np.exp(-x / self.tau_plus_ms)
             dw = self.step_plus() * ((self.w_max_nA - w) if self.multiplicative else 1.0) * k
@@ -99,11 +101,9 @@ MAX_TABLE = 2**24  # entries of a trace's decay table (128 MiB in float64)
 
 def decay_table(tau_ms: float, dt_ms: float, field: str = "tau_ms") -> np.ndarray:
     """``exp(-k dt / tau)`` for k = 0 .. ceil(40 tau / dt), then one 0 entry."""
-    ck.positive(field, tau_ms, "ms")
-    ck.positive("dt_ms", dt_ms, "ms")
-    n = int(np.ceil(40.0 * tau_ms / dt_ms)) + 1
-    if n > MAX_TABLE:
+    steps = 40.0 * ck.positive(field, tau_ms, "ms") / ck.positive("dt_ms", dt_ms, "ms")  # Python floats: inf, no error
+    if not steps <= MAX_TABLE - 1:  # ceil(steps) + 1 entries
         ck.fail(field, tau_ms, f"at most {(MAX_TABLE - 1) * dt_ms / 40:g} ms at dt = {dt_ms:g} ms (the trace's decay "
                                f"table holds 40 tau / dt entries, at most {MAX_TABLE:,})")
-    table = np.exp(-np.arange(n, dtype=np.float64) * (dt_ms / tau_ms))
+    table = np.exp(-np.arange(int(np.ceil(steps)) + 1, dtype=np.float64) * (dt_ms / tau_ms))
     return np.concatenate([table, [0.0]])

@@ -61,13 +61,6 @@ Observer = Callable[["Simulator"], None]
 MAX_CHUNK_STEPS = 2000
 
 
-def _one_of(field: str, value: object, known: list[str], hint: str = "") -> str:
-    """``value`` if it is one of the names ``known``; else the project's error, listing them (and ``hint``)."""
-    if not isinstance(value, str) or value not in known:
-        ck.fail(field, value, f"one of {known}{hint}")
-    return value
-
-
 def _ndim(value: object) -> int:
     try:
         return np.ndim(value)
@@ -177,7 +170,7 @@ class Simulator(BetweenRuns):
         known = [n.name for n in nodes if isinstance(n, kind)]
         other = next((n for n in nodes if n.name == name), None) if isinstance(name, str) else None
         is_a = f"; {name!r} is a {type(other).__name__}" if other else ""
-        return _one_of(field, name, known, f" (the {what}{is_a})")
+        return ck.one_of(field, name, known, f" (the {what}{is_a})")
 
     def add_spikes(self, source: str, times_ms, ids, trial: int | None = None) -> None:
         self._named("Simulator.add_spikes source", source, SpikeSourceArray, "SpikeSourceArrays")
@@ -203,7 +196,7 @@ class Simulator(BetweenRuns):
         super().set_offset(population, i_offset_nA)
 
     def set_weights(self, projection: str, weights_nA, trial: int | None = None) -> None:
-        _one_of("Simulator.set_weights projection", projection, [p.name for p in self.network.projections])
+        ck.one_of("Simulator.set_weights projection", projection, [p.name for p in self.network.projections])
         super().set_weights(projection, weights_nA, trial)
 
     # -- running ---------------------------------------------------------------------
@@ -308,7 +301,7 @@ class Simulator(BetweenRuns):
         recorded = sorted(self._spike_targets)
         if not isinstance(name, str) or name not in recorded:
             known = self._names(name, "populations", "sources")
-            _one_of("Simulator.spikes name", name, recorded, " (the recorded populations and sources)" if not known
+            ck.one_of("Simulator.spikes name", name, recorded, " (the recorded populations and sources)" if not known
                     else f" (spikes of {name!r} were not recorded: add SpikeMonitor({name!r}) to the network)")
         start, size = self.compiled.offsets[name]
         first_tick = int(np.ceil(round(ck.non_negative("since_ms", since_ms, "ms") / self.compiled.dt_ms, 9)))
@@ -333,7 +326,7 @@ class Simulator(BetweenRuns):
             hint = (f" ({population!r} has no StateMonitor: add StateMonitor({population!r}, ids) to the network)"
                     if self._names(population, "populations") else f" ({population!r} is a spike source: it has no "
                     "state)" if self._names(population, "sources") else " (the populations with a StateMonitor)")
-            _one_of("Simulator.state population", population, traced, hint)
+            ck.one_of("Simulator.state population", population, traced, hint)
         first_tick = int(np.ceil(round(ck.non_negative("since_ms", since_ms, "ms") / self.compiled.dt_ms, 9)))
         k0 = int(np.searchsorted(np.array(self._chunk_end, dtype=np.int64), first_tick, side="left"))
         col = 0
@@ -353,7 +346,7 @@ class Simulator(BetweenRuns):
     def weights(self, projection: str, trial: int = 0) -> np.ndarray:
         """Current weights (nA) of a projection, in its connector's order."""
         self._check_trial(trial)
-        _one_of("Simulator.weights projection", projection, [p.name for p in self.network.projections])
+        ck.one_of("Simulator.weights projection", projection, [p.name for p in self.network.projections])
         return self.engine.weights()[trial, self.compiled.proj_syn[projection]]
 
     def weight_history(self, projection: str, trial: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -362,7 +355,7 @@ class Simulator(BetweenRuns):
         if not isinstance(projection, str) or projection not in self._weight_log:
             hint = (f" ({projection!r} has no WeightMonitor: add WeightMonitor({projection!r}, every_ms) to the "
                     "network)" if self._names(projection, "projections") else " (the projections with a WeightMonitor)")
-            _one_of("Simulator.weight_history projection", projection, list(self._weight_log), hint)
+            ck.one_of("Simulator.weight_history projection", projection, list(self._weight_log), hint)
         log = self._weight_log[projection]
         times = np.array([t for t, _ in log])
         n_syn = self.compiled.proj_syn[projection].size

@@ -138,7 +138,7 @@ def test_connectors_and_sources() -> None:
 def test_monitors() -> None:
     with pytest.raises(ValueError, match=r"StateMonitor\[p\].ids = \[5\] .*\[0, 2\]"):
         Network(populations=(Population("p", 3),), monitors=(StateMonitor("p", (0, 5)),))
-    with pytest.raises(ValueError, match=r"unknown projection 'w'"):
+    with pytest.raises(ValueError, match=r"WeightMonitor.projection = 'w' is not allowed: one of \[\]"):
         Network(populations=(Population("p", 3),), monitors=(WeightMonitor("w", 1.0),))
     with pytest.raises(ValueError, match=r"WeightMonitor.every_ms = 0 .*> 0"):
         WeightMonitor("w", 0)

@@ -221,7 +221,7 @@ def test_bad_arguments_are_refused() -> None:
         to_nir(net, plastic="rule")
     with pytest.raises(ValueError, match="simulator"):
         to_nir(net, simulator=Simulator(recurrent(), backend="reference"))
-    with pytest.raises(ValueError, match="unknown population"):
+    with pytest.raises(ValueError, match=r"population name = 'nope' is not allowed"):
         to_nir(net, outputs=["nope"])
 
 
