@@ -17,7 +17,8 @@ is recorded as the board records it (at the start of each tick).
 Parameters, initial values, currents and the network's structure are fixed once ``run()`` has
 started: changing them raises PyNN's ``InvalidParameterValueError`` saying to call ``reset()``,
 after which the next run rebuilds the network from the current values. Weights can be set
-between runs (``Projection.set(weight=...)``); learning continues from them.
+between runs (``Projection.set(weight=...)``); learning continues from them. Bad input is refused
+where a script gives it, naming the field, the value and what is allowed (:mod:`.checks`).
 """
 
 from pyNN import (  # noqa: F401
@@ -33,6 +34,7 @@ from pyNN.space import Space  # noqa: F401
 from pyNN.standardmodels import StandardCellType
 
 from neurosim.pynn import simulator
+from neurosim.pynn.checks import check_setup, checked_run
 from neurosim.pynn.connectors import *  # noqa: F403
 from neurosim.pynn.electrodes import DCSource, StepCurrentSource  # noqa: F401
 from neurosim.pynn.populations import Assembly, Population, PopulationView  # noqa: F401
@@ -45,6 +47,7 @@ globals().update({cls.__name__: cls for cls in UNAVAILABLE})
 
 def setup(timestep: float = common.control.DEFAULT_TIMESTEP, min_delay="auto", **extra_params) -> int:
     """Start afresh (every population and projection is forgotten); see the module docstring."""
+    check_setup(timestep, min_delay, extra_params.get("max_delay", "auto"))
     common.setup(timestep, min_delay, **extra_params)
     simulator.state.configure(timestep, min_delay, extra_params.pop("max_delay", "auto"), **extra_params)
     simulator.state.clear()  # after configure: a refused setup() leaves the previous one as it was
@@ -60,7 +63,7 @@ def end(compatible_output: bool = True) -> None:
     simulator.state.end()
 
 
-run, run_until = common.build_run(simulator)
+run, run_until = checked_run(*common.build_run(simulator), lambda: simulator.state.t, lambda: simulator.state.dt)
 run_for = run
 reset = common.build_reset(simulator)
 initialize = common.initialize

@@ -16,6 +16,7 @@ from pyNN.parameters import ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
 from neurosim.pynn import simulator
+from neurosim.pynn.checks import check_parameters, check_set_shapes, check_shapes, check_size
 from neurosim.pynn.recording import Recorder
 from neurosim.pynn_conventions import range_as_slice
 
@@ -59,6 +60,9 @@ class _Parameters:
             self.initialize(v=parameters.pop("v"))
         if not parameters:
             return
+        if isinstance(self.celltype, StandardCellType):
+            check_parameters(self.celltype, parameters)
+            check_set_shapes(self.celltype, parameters, self.size, self.label)
         if set(parameters) - LIVE_PARAMETERS:
             state.assert_not_running(f"changing {sorted(set(parameters) - LIVE_PARAMETERS)}")
         population = self.grandparent if isinstance(self, PopulationView) else self
@@ -118,9 +122,15 @@ class Population(_Parameters, common.Population):
     _recorder_class = Recorder
     _assembly_class = Assembly
 
+    def __init__(self, size, *args, **kwargs) -> None:
+        check_size(size)
+        super().__init__(size, *args, **kwargs)
+
     def _create_cells(self) -> None:
         state = simulator.state
         state.assert_not_running("creating a population")
+        if isinstance(self.celltype, StandardCellType):
+            check_shapes(self.celltype, self.celltype.parameter_space, self.size, self.label)
         ids = np.arange(state.id_counter, state.id_counter + self.size)
         self.all_cells = np.array([simulator.ID(i) for i in ids], dtype=simulator.ID)
         self._mask_local = np.ones(self.size, dtype=bool)

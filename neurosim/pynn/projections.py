@@ -15,6 +15,7 @@ from pyNN.connectors import AllToAllConnector
 from pyNN.space import Space
 
 from neurosim.pynn import simulator
+from neurosim.pynn.checks import check_parameters, check_receptor, fail
 
 
 class Projection(common.Projection):
@@ -24,13 +25,20 @@ class Projection(common.Projection):
     def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
                  source=None, receptor_type=None, space=None, label=None) -> None:
         simulator.state.assert_not_running("creating a projection")
+        check_receptor(receptor_type, postsynaptic_population)
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population, connector,
                                    synapse_type, source, receptor_type, space or Space(), label)
         self._parts: dict[str, list[np.ndarray]] = {}
-        connector.connect(self)
+        try:
+            connector.connect(self)
+        except ValueError as err:  # lazyarray's "Lazy array has fixed shape ..." names no parameter
+            self._refuse_shapes(err)
+            raise
         self._columns = {k: np.concatenate(v) if v else np.zeros(0) for k, v in self._parts.items()}
         for k in ("presynaptic_index", "postsynaptic_index"):
             self._columns[k] = self._columns.get(k, np.zeros(0)).astype(np.int64)
+        for d in self.synapse_type.translations.values():  # a projection with no connections has every column too
+            self._columns.setdefault(d["translated_name"], np.zeros(0))
         del self._parts
         if (isinstance(connector, AllToAllConnector) and not connector.allow_self_connections
                 and simulator.state.dialect.all_to_all_self_across and self.pre is not self.post):
@@ -38,6 +46,23 @@ class Projection(common.Projection):
             keep = self._columns["presynaptic_index"] != self._columns["postsynaptic_index"]
             self._columns = {k: v[keep] for k, v in self._columns.items()}
         simulator.state.projections.append(self)
+
+    def _refuse_shapes(self, err: ValueError) -> None:
+        """The synapse parameter whose array has another shape than (pre, post), in the project's form."""
+        if "fixed shape" not in str(err):
+            return
+        shape = (self.pre.size, self.post.size)
+        for name, value in self.synapse_type.parameter_space.items():
+            if getattr(value, "shape", None) is not None and tuple(value.shape) != shape:
+                base = value.base_value
+                fail(errors.InvalidParameterValueError, f"{type(self.synapse_type).__name__}.{name}",
+                     base.tolist() if isinstance(base, np.ndarray) else base,
+                     f"one value, or an array of shape (pre, post) = {shape}")
+
+    def set(self, **attributes) -> None:
+        """PyNN's ``set``, with weights and delays checked as the synapse type checks them."""
+        check_parameters(self.synapse_type, attributes)
+        super().set(**attributes)
 
     def __len__(self) -> int:
         return int(self._columns["presynaptic_index"].size)

@@ -14,10 +14,18 @@ import numpy as np
 from pyNN import recording
 
 from neurosim.pynn import simulator
+from neurosim.pynn.checks import recorded_variables
 
 
 class Recorder(recording.Recorder):
     _simulator = simulator
+
+    def record(self, variables, ids, sampling_interval=None, locations=None) -> None:
+        """PyNN's ``record`` with the variables checked (PyNN's RecordingError, in the project's form);
+        ``'all'`` is every variable the cell type records."""
+        if locations is None:
+            variables = recorded_variables(variables, self.population.celltype)
+        super().record(variables, ids, sampling_interval, locations)
 
     def _record(self, variable, new_ids, sampling_interval=None) -> None:
         if variable.name != "spikes" and new_ids and simulator.state.sim is not None:

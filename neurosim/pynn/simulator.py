@@ -141,17 +141,19 @@ class State(common.control.BaseState):
         dt = ck.positive("timestep", timestep, "ms")
         backend, device, _ = backends.resolve(options.pop("backend", "numba"), options.pop("device", None))
         dialect = options.pop("dialect", "spinnaker")
-        if dialect not in DIALECTS:
+        if not isinstance(dialect, str) or dialect not in DIALECTS:
             ck.fail("dialect", dialect, f"one of {sorted(DIALECTS)}")
         seed = ck.count("seed", options.pop("seed", 0), minimum=0)
         arithmetic = options.pop("arithmetic", "float64")
         backends.arithmetic_engine(backend, arithmetic)  # refused here, at setup, naming what is allowed
-        if options.get("spike_precision", "on_grid") != "on_grid":
+        precision = options.get("spike_precision", "on_grid")
+        if not (isinstance(precision, str) and precision == "on_grid"):
             from pyNN import errors
 
-            raise errors.NoModelAvailableError(
-                f"spike_precision = {options['spike_precision']!r} is not available in neurosim.pynn: 'on_grid' (the "
-                "core runs on SpiNNaker's tick: every spike lies on the time grid)")
+            from neurosim.pynn.checks import fail
+
+            fail(errors.NoModelAvailableError, "spike_precision", precision, "'on_grid' (neurosim.pynn runs on "
+                 "SpiNNaker's tick: every spike lies on the time grid)")
         unknown = sorted(set(options) - PYNN_OPTIONS)
         if unknown:
             warnings.warn(f"setup() options {unknown} mean nothing to neurosim.pynn and are ignored (it takes backend, "

@@ -12,21 +12,30 @@ from __future__ import annotations
 from pyNN import errors
 from pyNN.standardmodels import build_translations, cells, check_weights, electrodes, synapses
 
+from neurosim.pynn.checks import check_parameters
 from neurosim.pynn.simulator import state
 from neurosim.pynn_conventions import LIF_TRANSLATION
 
 
-class IF_curr_exp(cells.IF_curr_exp):  # noqa: N801 - PyNN's name
+class _Checked:
+    """Values given by name are checked before PyNN's ParameterSpace takes them (:mod:`.checks`)."""
+
+    def __init__(self, *args, **parameters) -> None:
+        check_parameters(self, parameters)
+        super().__init__(*args, **parameters)
+
+
+class IF_curr_exp(_Checked, cells.IF_curr_exp):  # noqa: N801 - PyNN's name
     __doc__ = cells.IF_curr_exp.__doc__
     translations = build_translations(*LIF_TRANSLATION)  # (PyNN name, core name, factor)
 
 
-class SpikeSourceArray(cells.SpikeSourceArray):
+class SpikeSourceArray(_Checked, cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
     translations = build_translations(("spike_times", "spike_times"))
 
 
-class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+class SpikeSourcePoisson(_Checked, cells.SpikeSourcePoisson):
     __doc__ = cells.SpikeSourcePoisson.__doc__
     translations = build_translations(("rate", "rate"), ("start", "start"), ("duration", "duration"))
 
@@ -41,7 +50,7 @@ class _SynapseType:
         return {"weight": check_weights} if state.dialect.inhibitory_sign < 0 else {}
 
 
-class StaticSynapse(_SynapseType, synapses.StaticSynapse):
+class StaticSynapse(_Checked, _SynapseType, synapses.StaticSynapse):
     __doc__ = synapses.StaticSynapse.__doc__
     translations = build_translations(("weight", "weight"), ("delay", "delay"))
     # sPyNNaker's static synapse exposes its weight and delay, as PyNN's STDPMechanism does (sPyBlocks reads them)
@@ -49,25 +58,25 @@ class StaticSynapse(_SynapseType, synapses.StaticSynapse):
     delay = property(lambda self: self.parameter_space["delay"].base_value, doc="The delay (ms) as given.")
 
 
-class STDPMechanism(_SynapseType, synapses.STDPMechanism):
+class STDPMechanism(_Checked, _SynapseType, synapses.STDPMechanism):
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = build_translations(("weight", "weight"), ("delay", "delay"),
                                            ("dendritic_delay_fraction", "dendritic_delay_fraction"))
 
 
-class SpikePairRule(synapses.SpikePairRule):
+class SpikePairRule(_Checked, synapses.SpikePairRule):
     __doc__ = synapses.SpikePairRule.__doc__
     translations = build_translations(("tau_plus", "tau_plus"), ("tau_minus", "tau_minus"), ("A_plus", "A_plus"),
                                       ("A_minus", "A_minus"))
 
 
-class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+class AdditiveWeightDependence(_Checked, synapses.AdditiveWeightDependence):
     __doc__ = synapses.AdditiveWeightDependence.__doc__
     translations = build_translations(("w_max", "w_max"), ("w_min", "w_min"))
     neurosim_rule = "additive"
 
 
-class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+class MultiplicativeWeightDependence(_Checked, synapses.MultiplicativeWeightDependence):
     __doc__ = synapses.MultiplicativeWeightDependence.__doc__
     translations = build_translations(("w_max", "w_max"), ("w_min", "w_min"))
     neurosim_rule = "multiplicative"

@@ -172,7 +172,7 @@ def test_bad_input_gets_pynn_errors(script, error: str, match: str) -> None:
 
 
 def test_setup_refuses_what_the_core_cannot_do() -> None:
-    with pytest.raises(sim.errors.NoModelAvailableError, match="spike_precision = 'off_grid' is not available"):
+    with pytest.raises(sim.errors.NoModelAvailableError, match="spike_precision = 'off_grid' is not allowed"):
         sim.setup(timestep=0.1, spike_precision="off_grid")
     with pytest.raises(ValueError, match=r"dialect = 'nest' is not allowed: one of \['pynn', 'spinnaker'\]"):
         sim.setup(dialect="nest")
