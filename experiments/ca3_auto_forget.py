@@ -52,7 +52,7 @@ def copies(weights: np.ndarray, size: int, params, plastic: bool):
     """Independent copies of one assembly (copy p: cells p*size ... p*size + size - 1) with link weights
     ``weights`` (n_copies, size*(size-1)), as the published circuit wires them."""
     from neurosim.connectors import FromList, OneToOne
-    from neurosim.models.ca3_auto import pc_cell
+    from neurosim.models.ca3_network import cell
     from neurosim.network import Network, Population, Projection, SpikeMonitor, SpikeSourceArray
 
     n = weights.shape[0] * size
@@ -60,7 +60,7 @@ def copies(weights: np.ndarray, size: int, params, plastic: bool):
     base = (np.arange(weights.shape[0]) * size)[:, None]
     pre, post = (base + pre).ravel(), (base + post).ravel()
     return Network(
-        dt_ms=1.0, populations=(Population("pc", n, pc_cell(params.v_thresh_mV)),),
+        dt_ms=1.0, populations=(Population("pc", n, cell(v_thresh_mV=params.v_thresh_mV)),),
         sources=(SpikeSourceArray.empty("dg", n),),
         projections=(
             Projection("dg_pc", "dg", "pc", OneToOne(), weight_nA=params.w_dg_per_cell_nA * (N_CELLS - 1),

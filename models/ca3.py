@@ -1,44 +1,8 @@
 r"""A spiking CA3 content-addressable memory (Casanueva-Morato et al., Neural Networks 2024).
 
-The published circuit, built on the core's :class:`~neurosim.Network`: ``n`` cue
-neurons (a one-hot address) and ``m`` content neurons (a binary pattern, active bit
-= spike). All cells are PyNN ``IF_curr_exp`` (tau_refrac 1 ms, tau_syn 0.3 ms,
-v_rest = v_reset = -60 mV, v_thresh -57 mV), dt = 1 ms; the tick is that of
-:mod:`neurosim.simulator` (SpiNNaker's: a hop over delay d takes d ms).
-
-Populations (size; cm nF / tau_m ms): cueCueRecall (n; 0.27/3), cueContRecall (n; 0.14/0.5),
-contCueRecall (m; 0.27/3), contContRecall (m; 0.27/3), contCond (m; 0.14/0.5),
-contCondInt (1; 0.14/0.5), mergeCue (n; 0.27/3), mergeCont (m; 0.27/3): 3n + 4m + 1
-neurons, and an output layer of n + m (v_thresh -57.5 mV) read by the decoder.
-
-Fixed synapses (weight nA / delay ms): input->cueCue and input->contCue 1:1 6/1;
-cueCue->cueCont 1:1 6/2 and all-but-self inhibitory 6m/3; cueCue->contCond all-to-all
-inhibitory 6/2; contCue->contCond 1:1 9/1; contCond->contCont 1:1 6/1;
-contCue->contCondInt all-to-one 6/1; contCondInt->contCond one-to-all 2/1;
-cueCont->cueCont all-but-self inhibitory 6m/2; cueCue->mergeCue 6/3, cueCont->mergeCue
-6/1, contCue->mergeCont 6/3, contCont->mergeCont 6/1 (all 1:1); merge->output 6/1.
-Learned (all-to-all, initial 0, delay 1): cueCue->contCue (cue -> content) and
-contCont->cueCont (content -> cue), pair STDP with tau+- = 3 ms and an additive step
-of 6 nA at w_max = 6 nA (``A_plus = A_minus = 1`` in PyNN's relative units).
-
-Operations (1 ms steps; t0 = the operation's first tick):
-
-- learn(cue, bits): cue and content spike at t0, t0+1, t0+2; the output echoes the
-  memory at t0+5 and t0+7 (``learn`` then waits ``op_ms``, 14 ms by default: see ``DEFAULT_OP_MS``).
-  Relearning a cue overwrites it: post-before-pre pairings depress the old content
-  bits (forgetting; only partly, see docs/models/ca3.md).
-- recall by cue: one cue spike at t0; the output shows the cue at t0+5 and the
-  stored content at t0+6 (decoded).
-- recall by content: one spike on each query bit at t0; the output shows the query at
-  t0+5 and, at t0+6 (decoded), every cue whose stored content shares at least one
-  active bit with the query.
-- forget(cue, bits) (past the paper; :meth:`CA3Memory.forget`, ``method="reverse"``): the
-  learn's spikes with the order reversed, the cue one tick before its content, learning
-  on. Every pairing of the stored links then has Delta = 0, the pairing that forgets. Under
-  ``COINCIDENCE_RULE`` it removes the cue's links both ways and leaves the others, those of
-  a shared bit included (tests/models/test_forget.py). Under the paper's rule it removes
-  content -> cue (recall by content no longer finds the cue) but leaves cue -> content at
-  4.66 nA of 6 (recall by cue still finds the content): the rule cannot forget in one step.
+:class:`CA3Memory` runs the published circuit of :mod:`.ca3_network` (its cells, synapses, learning rules
+and the input spikes of each operation: learn, recall by cue, recall by content, forget) on any spiking
+backend, under the memory contract.
 
 Outputs are decoded from the output layer's spikes, never from the weights.
 
@@ -56,30 +20,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import ClassVar, Literal
+from dataclasses import replace
+from typing import ClassVar
 
 import numpy as np
 
 from neurosim import _checks as ck
 from neurosim import backends
-from neurosim.connectors import AllToAll, FromList, OneToOne, all_but_self
 from neurosim.memory import Memory
-from neurosim.network import (
-    LIFParams,
-    Network,
-    Population,
-    Projection,
-    SpikeMonitor,
-    SpikeSourceArray,
-    StateMonitor,
-    WeightMonitor,
+from neurosim.models.ca3_network import (  # noqa: F401
+    COINCIDENCE_RULE,
+    LEARNED,
+    LEARNING_RULE,
+    POPULATIONS,
+    RESULT_MS,
+    Operation,
+    build_network,
+    cell,
+    operation_spikes,
 )
+from neurosim.network import MAX_SIZE, Network, SpikeMonitor, StateMonitor, WeightMonitor
 from neurosim.plasticity import STDP
 from neurosim.simulator import Simulator
 
-POPULATIONS = ("cueCueRecall", "contCueRecall", "contCond", "contCondInt", "cueContRecall", "contContRecall",
-               "mergeCue", "mergeCont", "output")
+# the circuit (build_network, cell, the STDP rules, Operation, operation_spikes) lives in .ca3_network and is
+# importable from here too
+
 # Default time per operation of the one-operation API (``op_ms``), measured
 # (docs/models/ca3.md): at the paper's 7 ms after a learn, consecutive learns whose
 # contents share a bit interfere (0/60 random pairs correct; 21/60 at 8 ms; 60/60 from
@@ -88,111 +54,25 @@ POPULATIONS = ("cueCueRecall", "contCueRecall", "contCond", "contCondInt", "cueC
 # reaches the cueCont cell's ~3.4 nA threshold) retrieves the neighbour too; the leak is
 # 0.35 nA at 12 ms, 0.18 at 14 ms, 0.02 at 20 ms. 14 ms is the stress test's spacing.
 DEFAULT_OP_MS = 14.0
-HOLD_MS = 3         # a learn presents cue and content on 3 consecutive ticks
-RESULT_MS = 6       # the recalled content / cues appear 6 ms after t0
 MIN_OP_MS = RESULT_MS + 1
 READS = ("copy", "live")  # where reads run: a frozen copy of the circuit, or the live circuit
-LEARNED = ("learned_cue_to_content", "learned_content_to_cue")
-
-Kind = Literal["learn", "recall_cue", "recall_content", "forget"]
+SYNAPSE_BYTES = 16  # a synapse's index and weight, at least: the all-to-all projections' size (n_cues, n_bits)
 
 
-def cell(cm_nF: float = 0.27, tau_m_ms: float = 3.0, v_thresh_mV: float = -57.0) -> LIFParams:
-    return LIFParams(tau_m_ms=tau_m_ms, cm_nF=cm_nF, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=v_thresh_mV,
-                     tau_refrac_ms=1.0, tau_syn_e_ms=0.3, tau_syn_i_ms=0.3, i_offset_nA=0.0, v_init_mV=-60.0)
-
-
-LEARNING_RULE = STDP(tau_plus_ms=3.0, tau_minus_ms=3.0, A_plus=1.0, A_minus=1.0, w_min_nA=0.0, w_max_nA=6.0)
-
-# Past the paper: a coincidence rule whose windows are far shorter than the 1 ms tick.
-# With Delta = t_post + d - t_pre in ticks, Delta = +1 (the pairing of every stored link:
-# cue and content spike on the same ticks, d = 1) adds exactly w_max, Delta = 0 (the
-# pairing of every forgetting) removes w_max, |Delta| >= 2 changes w by <= 6 e^-5 = 0.04 nA.
-# It makes relearning forget completely (docs/models/ca3.md: 100% oracle agreement with
-# relearning; the published rule leaves old links at 3.31 nA). Found by a sweep of rules
-# and of 3969 learn schedules: no schedule fixes the published rule.
-COINCIDENCE_RULE = STDP(tau_plus_ms=0.2, tau_minus_ms=0.2, A_plus=float(np.exp(1.0 / 0.2)), A_minus=1.0,
-                        w_min_nA=0.0, w_max_nA=6.0)
-
-
-def _all_but_self(n: int) -> FromList:
-    return FromList(*all_but_self(n))
-
-
-def build_network(n_cues: int, n_bits: int, learning_rule: STDP = LEARNING_RULE) -> Network:
-    """The published circuit with empty input sources (operations add spikes later);
-    ``learning_rule``: the STDP of the two learned projections (default: the paper's)."""
-    n, m = ck.count("n_cues", n_cues), ck.count("n_bits", n_bits)
-    big, small = cell(), cell(cm_nF=0.14, tau_m_ms=0.5)
-    pops = (Population("cueCueRecall", n, big), Population("cueContRecall", n, small),
-            Population("contCueRecall", m, big), Population("contContRecall", m, big),
-            Population("contCond", m, small), Population("contCondInt", 1, small),
-            Population("mergeCue", n, big), Population("mergeCont", m, big),
-            Population("output", n + m, cell(v_thresh_mV=-57.5)))
-
-    def p(name, pre, post, conn, w, d, receptor="excitatory", plasticity=None):
-        return Projection(name, pre, post, conn, weight_nA=w, delay_steps=d, receptor=receptor,
-                          plasticity=plasticity)
-
-    projections = (
-        p("input_cue", "in_cue", "cueCueRecall", OneToOne(), 6.0, 1),
-        p("input_content", "in_content", "contCueRecall", OneToOne(), 6.0, 1),
-        p("cue_to_cueCont", "cueCueRecall", "cueContRecall", OneToOne(), 6.0, 2),
-        p("cue_inhibits_other_cueCont", "cueCueRecall", "cueContRecall", _all_but_self(n), 6.0 * m, 3,
-          "inhibitory"),
-        p("cue_inhibits_contCond", "cueCueRecall", "contCond", AllToAll(), 6.0, 2, "inhibitory"),
-        p("content_to_contCond", "contCueRecall", "contCond", OneToOne(), 9.0, 1),
-        p("contCond_to_contCont", "contCond", "contContRecall", OneToOne(), 6.0, 1),
-        p("content_to_condInt", "contCueRecall", "contCondInt", AllToAll(), 6.0, 1),
-        p("condInt_to_contCond", "contCondInt", "contCond", AllToAll(), 2.0, 1),
-        p("cueCont_lateral_inhibition", "cueContRecall", "cueContRecall",
-          AllToAll(allow_self_connections=False), 6.0 * m, 2, "inhibitory"),
-        p("cue_to_mergeCue", "cueCueRecall", "mergeCue", OneToOne(), 6.0, 3),
-        p("cueCont_to_mergeCue", "cueContRecall", "mergeCue", OneToOne(), 6.0, 1),
-        p("content_to_mergeCont", "contCueRecall", "mergeCont", OneToOne(), 6.0, 3),
-        p("contCont_to_mergeCont", "contContRecall", "mergeCont", OneToOne(), 6.0, 1),
-        p("mergeCue_to_output", "mergeCue", "output", FromList(np.arange(n), np.arange(n)), 6.0, 1),
-        p("mergeCont_to_output", "mergeCont", "output", FromList(np.arange(m), n + np.arange(m)), 6.0, 1),
-        p("learned_cue_to_content", "cueCueRecall", "contCueRecall", AllToAll(), 0.0, 1, plasticity=learning_rule),
-        p("learned_content_to_cue", "contContRecall", "cueContRecall", AllToAll(), 0.0, 1,
-          plasticity=learning_rule),
-    )
-    sources = (SpikeSourceArray.empty("in_cue", n), SpikeSourceArray.empty("in_content", m))
-    monitors = tuple(SpikeMonitor(name) for name in (*POPULATIONS, "in_cue", "in_content"))
-    return Network(dt_ms=1.0, populations=pops, sources=sources, projections=projections, monitors=monitors)
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One memory operation: ``learn`` (cue + bits), ``recall_cue`` (cue), ``recall_content`` (bits),
-    ``forget`` (cue + bits: the learn reversed in time, see the module docstring)."""
-
-    kind: Kind
-    cue: int | None = None
-    bits: tuple[int, ...] = ()
-
-    def describe(self) -> str:
-        if self.kind == "learn":
-            return f"learn cue {self.cue} = {list(self.bits)}"
-        if self.kind == "recall_cue":
-            return f"recall cue {self.cue}"
-        if self.kind == "forget":
-            return f"forget cue {self.cue} = {list(self.bits)}"
-        return f"recall content {list(self.bits)}"
-
-
-def operation_spikes(t: float, op: Operation) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """The input spikes an operation starting at ``t`` ms sends: ``(source, times_ms, ids)``
-    (one definition, used by the memory and by the exporters)."""
-    if op.kind in ("learn", "forget"):
-        ticks = t + np.arange(HOLD_MS, dtype=np.float64)
-        bits = np.asarray(op.bits, dtype=np.int64)
-        later = ticks + (op.kind == "forget")  # forget: the content one tick after the cue
-        return [("in_cue", ticks, np.full(HOLD_MS, op.cue, dtype=np.int64)),
-                ("in_content", np.repeat(later, bits.size), np.tile(bits, HOLD_MS))]
-    if op.kind == "recall_cue":
-        return [("in_cue", np.array([float(t)]), np.array([op.cue], dtype=np.int64))]
-    return [("in_content", np.full(len(op.bits), float(t)), np.asarray(op.bits, dtype=np.int64))]
+def _check_monitors(monitors: object, net: Network) -> tuple[StateMonitor | WeightMonitor, ...]:
+    """The extra monitors: a sequence of StateMonitor (of a population of the circuit) and WeightMonitor (of a
+    projection); every population and source records its spikes already."""
+    if isinstance(monitors, (str, bytes)) or not isinstance(monitors, Sequence):
+        ck.fail("monitors", monitors, "a sequence of StateMonitor and WeightMonitor")
+    pops, projs = [p.name for p in net.populations], [p.name for p in net.projections]
+    for i, m in enumerate(monitors):
+        if isinstance(m, StateMonitor):
+            ck.one_of(f"monitors[{i}].population", m.population, pops)
+        elif isinstance(m, WeightMonitor):
+            ck.one_of(f"monitors[{i}].projection", m.projection, projs)
+        else:
+            ck.fail(f"monitors[{i}]", m, "a StateMonitor or WeightMonitor (every population's spikes are recorded)")
+    return tuple(monitors)
 
 
 class CA3Memory(Memory):
@@ -217,7 +97,7 @@ class CA3Memory(Memory):
     stochastic: ClassVar[bool] = False
     familiarity: ClassVar[str] = ("the best Jaccard similarity between the item and the content recalled from each "
                                   "cue that the item's bits retrieve (all decoded from spikes)")
-    forget_methods: ClassVar[tuple[str, ...]] = ("reverse",)  # the learn reversed in time (module docstring)
+    forget_methods: ClassVar[tuple[str, ...]] = ("reverse",)  # the learn reversed in time (.ca3_network)
     key_holds_one: ClassVar[bool] = True  # a cue holds one content: a learn overwrites it
 
     def __init__(self, n_cues: int, n_bits: int, backend: str = "numba", seed: int = 0, *,
@@ -225,8 +105,16 @@ class CA3Memory(Memory):
                  learning_rule: STDP = LEARNING_RULE, monitors: Sequence[StateMonitor | WeightMonitor] = (),
                  device: str | None = None, dtype: str | None = None) -> None:
         self.n_cues = ck.count("n_cues", n_cues)
+        if self.n_cues >= MAX_SIZE:
+            ck.fail("n_cues", n_cues, f"an integer in [1, {MAX_SIZE - 1}] (the output population holds n_cues + "
+                                      "n_bits neurons)")
+        ck.allocatable("n_cues", n_cues, SYNAPSE_BYTES * 2.0 * self.n_cues**2)  # the n x n inhibition, twice
         self.n_bits = ck.count("n_bits", n_bits)
-        self._setup(n_bits, seed=seed, backend=backend, device=device, dtype=dtype, n_keys=n_cues)
+        if self.n_bits > MAX_SIZE - self.n_cues:
+            ck.fail("n_units (n_bits)", n_bits, f"an integer in [1, {MAX_SIZE - self.n_cues}] (the output population "
+                                                f"holds n_cues + n_bits neurons)")
+        self._setup(n_bits, seed=seed, backend=backend, device=device, dtype=dtype, n_keys=n_cues, keyword="n_bits",
+                    n_bytes=lambda m: SYNAPSE_BYTES * 3.0 * self.n_cues * m)  # three n x m all-to-all projections
         if not isinstance(plastic_recall, bool):
             ck.fail("plastic_recall", plastic_recall, "True (the published circuit) or False")
         self.plastic_recall = plastic_recall
@@ -238,7 +126,8 @@ class CA3Memory(Memory):
         self.op_ms = float(op_ms)
         if not isinstance(learning_rule, STDP):
             ck.fail("learning_rule", type(learning_rule).__name__, "an STDP (LEARNING_RULE or COINCIDENCE_RULE)")
-        net = build_network(n_cues, n_bits, learning_rule)
+        net = build_network(self.n_cues, self.n_bits, learning_rule)
+        monitors = _check_monitors(monitors, net)
         # extra monitors (the viewer traces membranes): validated by Network like any other
         self.network = Network(dt_ms=net.dt_ms, populations=net.populations, sources=net.sources,
                                projections=net.projections, monitors=(*net.monitors, *monitors))
@@ -321,7 +210,7 @@ class CA3Memory(Memory):
             self.learn(int(key), bits.tolist())
 
     def _forget(self, items: np.ndarray, keys: np.ndarray, method: str) -> None:
-        """The forget operation (module docstring) on the key and the item's bits."""
+        """The forget operation (:mod:`.ca3_network`) on the key and the item's bits."""
         op = Operation("forget", int(keys[0]), tuple(np.flatnonzero(items[0]).tolist()))
         self.run_schedule([(self.t_ms, op)], until_ms=self.t_ms + self.op_ms)
 

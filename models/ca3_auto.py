@@ -86,19 +86,14 @@ from neurosim import _checks as ck
 from neurosim import backends
 from neurosim.connectors import AllToAll, OneToOne, all_but_self
 from neurosim.memory import Memory, as_pattern
-from neurosim.network import LIFParams, Network, Population, Projection, SpikeMonitor, SpikeSourceArray
+from neurosim.models.ca3_network import cell
+from neurosim.network import Network, Population, Projection, SpikeMonitor, SpikeSourceArray
 from neurosim.plasticity import STDP
 from neurosim.simulator import Simulator
 
 DT_MS = 1.0
 PC_RULE = STDP(tau_plus_ms=3.0, tau_minus_ms=2.0, A_plus=0.5, A_minus=0.25, w_min_nA=0.0, w_max_nA=12.0,
                weight_dependence="additive")
-
-
-def pc_cell(v_thresh_mV: float = -55.0) -> LIFParams:
-    """The published pyramidal cell (IF_curr_exp)."""
-    return LIFParams(tau_m_ms=3.0, cm_nF=0.27, v_rest_mV=-60.0, v_reset_mV=-60.0, v_thresh_mV=v_thresh_mV,
-                     tau_refrac_ms=1.0, tau_syn_e_ms=0.3, tau_syn_i_ms=0.3, i_offset_nA=0.0, v_init_mV=-60.0)
 
 
 @dataclass(frozen=True)
@@ -142,7 +137,7 @@ def build_network(n_cells: int, weights_nA: np.ndarray | float = 0.0, params: CA
     p = params or CA3AutoParams()
     return Network(
         dt_ms=DT_MS,
-        populations=(Population("pc", n, pc_cell(p.v_thresh_mV)),),
+        populations=(Population("pc", n, cell(v_thresh_mV=p.v_thresh_mV)),),  # the published PC
         sources=(SpikeSourceArray.empty("dg", n),),
         projections=(
             Projection("dg_pc", "dg", "pc", OneToOne(), weight_nA=p.w_dg_per_cell_nA * (n - 1), delay_steps=1),
@@ -198,7 +193,9 @@ class CA3AutoMemory(Memory):
     def __init__(self, n_cells: int, backend: str = "numba", seed: int = 0, params: CA3AutoParams | None = None,
                  *, device: str | None = None, dtype: str | None = None) -> None:
         self.n_cells = ck.count("n_cells", n_cells, minimum=2)
-        self._setup(n_cells, seed=seed, backend=backend, device=device, dtype=dtype, minimum_units=2)
+        # the learned weights and the two PC->PC projections: n (n - 1) synapses each, 8 bytes at least
+        self._setup(n_cells, seed=seed, backend=backend, device=device, dtype=dtype, minimum_units=2,
+                    keyword="n_cells", n_bytes=lambda n: 3 * 8.0 * n * (n - 1))
         if params is not None and not isinstance(params, CA3AutoParams):
             ck.fail("params", type(params).__name__, "a CA3AutoParams or None")
         self.params = params or CA3AutoParams()

@@ -102,10 +102,15 @@ class Segments:
 
 
 def _check_memory_args(n: int, s: int, theta: int, patterns_per_segment: int, max_segments: int | None) -> None:
+    ck.count("s", s)  # required here (check_sizes skips a size given as None)
+    ck.count("theta", theta)
     check_sizes(n=n, s=s, theta=theta)
     ck.count("patterns_per_segment", patterns_per_segment)
     if max_segments is not None:
         ck.count("max_segments", max_segments)
+
+
+UNIT_BYTES = 800  # a unit's list of segments (an empty deque is 760 bytes in CPython 3.12)
 
 
 class _OnSegments:
@@ -116,7 +121,10 @@ class _OnSegments:
     def _init_segments(self, n: int, s: int, theta: int, patterns_per_segment: int, max_segments: int | None,
                        n_units: int, seed: int, backend: str, device: str | None, dtype: str | None) -> None:
         _check_memory_args(n, s, theta, patterns_per_segment, max_segments)
-        self._setup(n, seed=seed, backend=backend, device=device, dtype=dtype)
+        self._setup(n, seed=seed, backend=backend, device=device, dtype=dtype, keyword="n",
+                    n_bytes=lambda n: float(n) + UNIT_BYTES * float(n_units))  # one item; each neuron's segments
+        # the first 16 segment rows, int32 (s <= n: only many patterns per segment can exceed memory here)
+        ck.allocatable("patterns_per_segment", patterns_per_segment, 16 * 4.0 * s * patterns_per_segment)
         self.n, self.s, self.theta, self.m = n, s, theta, patterns_per_segment
         self.segments = Segments(n_units, n, s * patterns_per_segment, max_segments)
         self._reader = importlib.import_module(_ENGINES[self.backend]).SegmentReader(n, self.device, self.dtype)

@@ -1,7 +1,8 @@
 r"""A dense associative memory (Krotov & Hopfield 2016) under the memory contract.
 
 Items are binary patterns coded as spins :math:`s = 2x - 1`, as in :mod:`.hopfield`, whose engines
-(``numba``, ``torch``), exact integer arithmetic, sweep orders and activity check it shares.
+(``numba``, ``torch``), exact integer arithmetic, sweep orders and activity check it shares
+(:mod:`.spin_network`).
 
 The exponential interaction is Demircigil et al. (2017). It keeps the patterns :math:`\xi^\mu \in
 \{-1,+1\}^N` themselves (with multiplicities :math:`n_\mu`: storing an item twice stores it
@@ -57,7 +58,7 @@ import numpy as np
 
 from neurosim import _checks as ck
 from neurosim.memory import as_pattern
-from neurosim.models.hopfield import UPDATES, _check_activity, _choice, _Network, _spins
+from neurosim.models.spin_network import UPDATES, _check_activity, _choice, _Network, _spins
 
 INTERACTIONS = ("polynomial", "exponential")
 
@@ -107,7 +108,8 @@ class DenseAssociativeMemory(_Network):
                  seed: int = 0, backend: str = "numba", device: str | None = None, dtype: str | None = None) -> None:
         self.params = DenseParams(interaction=interaction, degree=degree, beta=beta, rectified=rectified,
                                   activity=activity, update=update, max_sweeps=max_sweeps)
-        self._init_network(n_units, activity, max_sweeps, seed, backend, device, dtype)
+        self._init_network(n_units, activity, max_sweeps, seed, backend, device, dtype,
+                           n_bytes=lambda n: 8.0 * n)  # one stored item, float64
         # F of the largest overlap (in the integer units), summed over many patterns, must stay finite
         biggest = (self.n_units + 2.0) * max(abs(v) for v in self._levels)
         max_degree = max(2, int(250.0 / math.log10(biggest)))

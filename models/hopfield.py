@@ -1,7 +1,9 @@
-r"""The classical Hopfield network, and what it shares with the dense associative memory (:mod:`.dense_memory`).
+r"""The classical Hopfield network under the memory contract.
 
-Both implement :class:`~neurosim.memory.Memory` on binary items ``x`` (bool, ``n_units``
-entries), coded as spins :math:`s = 2x - 1 \in \{-1, +1\}^N`.
+It implements :class:`~neurosim.memory.Memory` on binary items ``x`` (bool, ``n_units``
+entries), coded as spins :math:`s = 2x - 1 \in \{-1, +1\}^N`, as the dense associative memory
+(:mod:`.dense_memory`) does; what the two share (levels, sweep orders, engines, activity check) is
+in :mod:`.spin_network`.
 
 **Classical Hopfield network** (:class:`Hopfield`; Hopfield 1982). Hebbian outer-product
 weights in the covariance form for biased patterns (Amit, Gutfreund & Sompolinsky 1987),
@@ -90,15 +92,9 @@ threshold: at ``a = 0.1`` and zero threshold recall fails already at ``P = 0.05 
 (``q = 1/2``) still completes. ``threshold="auto"`` is the default (0 at ``a = 0.5``, where it is
 Hopfield's). Measured recall against the threshold: docs/models/hopfield.md.
 
-Engines (``backend``): ``numba`` (:mod:`.hopfield_numba`: one cue at a time inside the kernel,
-fields / overlaps updated on each flip) and ``torch`` (:mod:`.hopfield_torch`: all cues of a
-batch advance together, one unit at a time for ``"async"``, one matrix product per sweep for
-``"sync"``; CPU or CUDA, float64 or float32). Both visit the units in the same orders, so in
-float64 they give the same recalls: the classical network's fields and the polynomial terms are
-integers (exact below :math:`2^{53}`); the exponential's terms are summed in another order, so a
-unit whose :math:`\Delta_i` is within rounding of 0 could differ (none in the tests). float32
-holds integers exactly only below :math:`2^{24}`: larger fields are rounded, so a unit within
-rounding of its threshold could flip (none in the tests; :data:`neurosim.memory.FLOAT32_TOLERANCE`).
+Engines (``backend``): ``numba`` (:mod:`.hopfield_numba`) and ``torch`` (:mod:`.hopfield_torch`, CPU
+or CUDA, float64 or float32) visit the units in the same orders; how far their recalls agree:
+docs/models/hopfield.md, section Engines.
 
 Forgetting one item (:meth:`Hopfield.forget`, ``method``):
 
@@ -125,115 +121,23 @@ fed 10%-sparse items completes nothing and finds every item familiar.
 
 from __future__ import annotations
 
-import importlib
 import math
-import warnings
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import ClassVar
 
 import numpy as np
 
 from neurosim import _checks as ck
-from neurosim.memory import Memory, as_pattern
+from neurosim.memory import as_pattern
+from neurosim.models.spin_network import UPDATES, _check_activity, _choice, _Network, _spins
 
-UPDATES = ("async", "sync")
 LEARNING = ("hebbian", "clipped", "marginalist", "binary")  # how a store changes the weights (module docstring)
-_ENGINES = {"numba": "neurosim.models.hopfield_numba", "torch": "neurosim.models.hopfield_torch"}
 
 
 def auto_threshold(activity: float) -> float:
     r"""The sparse-pattern threshold :math:`-m(1 - m^2) = 4a(1-a)(1-2a)`, :math:`m = 2a - 1`: the midpoint
     between a stored pattern's on- and off-unit fields (0 at ``a = 0.5``)."""
     return 4.0 * activity * (1.0 - activity) * (1.0 - 2.0 * activity)
-
-
-def _check_activity(activity: object) -> None:
-    if not 0.0 < ck.finite("activity", activity) < 1.0:
-        ck.fail("activity", activity, "in (0, 1) (exclusive)")
-
-
-def _levels(activity: float) -> tuple[float, tuple[float, float]]:
-    """``(scale, (on, off))``: the centred spins ``s - m`` times ``scale`` for an on and an off unit. For an
-    activity p/q (q up to 2^20) scale = q/2 and the levels are the integers q - p and -p (exact sums)."""
-    frac = Fraction(float(activity)).limit_denominator(1 << 20)
-    if float(frac) == float(activity):
-        return frac.denominator / 2.0, (float(frac.denominator - frac.numerator), -float(frac.numerator))
-    m = 2.0 * float(activity) - 1.0
-    return 1.0, (1.0 - m, -1.0 - m)
-
-
-def _choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        ck.fail(field, value, "one of " + ", ".join(repr(a) for a in allowed))
-    return value
-
-
-def _spins(x: np.ndarray) -> np.ndarray:
-    return np.where(x, 1.0, -1.0)
-
-
-class _Orders:
-    """The fixed schedule of per-sweep unit orders: permutation k of default_rng(seed)."""
-
-    def __init__(self, n_units: int, max_sweeps: int, seed: int) -> None:
-        self.n_units, self.max_sweeps, self.seed = n_units, max_sweeps, seed
-        self.reset()
-
-    def reset(self) -> None:
-        self.rng = np.random.default_rng(self.seed)
-        self._orders: np.ndarray | None = None
-
-    def get(self) -> np.ndarray:
-        if self._orders is None:
-            self._orders = np.array([self.rng.permutation(self.n_units) for _ in range(self.max_sweeps)],
-                                    dtype=np.int64).reshape(self.max_sweeps, self.n_units)
-        return self._orders
-
-
-class _Network(Memory):
-    """What both networks share: the engine's arrays, the centred levels, the sweep orders and the
-    activity check."""
-
-    engines = tuple(_ENGINES)
-
-    def _init_network(self, n_units: int, activity: float, max_sweeps: int, seed: int, backend: str,
-                      device: str | None, dtype: str | None) -> None:
-        self._setup(n_units, seed=seed, backend=backend, device=device, dtype=dtype, minimum_units=2)
-        self._engine = importlib.import_module(_ENGINES[self.backend])
-        self._orders = _Orders(self.n_units, max_sweeps, self.seed)
-        # exact arithmetic: for an activity p/q the centred spins (s - m) q/2 are the integers q - p and -p,
-        # so the stored weights and the fields are integers and ties (h = theta) are exact
-        self._scale, self._levels = _levels(activity)
-        a = float(activity)
-        self._activity_slack = 0.5 * min(a, 1.0 - a) + 3.0 * math.sqrt(a * (1.0 - a) / self.n_units)
-        self._warned = False
-
-    def _check_items(self, items: np.ndarray) -> None:
-        """One RuntimeWarning per memory when stored items are far sparser or denser than ``activity``."""
-        a = float(self.params.activity)
-        frac = items.mean(axis=1)
-        far = np.abs(frac - a) > self._activity_slack
-        if not self._warned and far.any():
-            self._warned = True
-            warnings.warn(f"{type(self).__name__}: stored items have {frac[far][0]:.3g} of their units active but "
-                          f"the network is centred for activity = {a:g}: recall and familiarity fail; create it "
-                          f"with activity={frac[far][0]:.3g} (neurosim.models.create sets it from sparsity)",
-                          RuntimeWarning, stacklevel=4)
-
-    def _centred(self, x: np.ndarray) -> np.ndarray:
-        """``scale (s - m)`` of bool rows: integers when the activity is a fraction p/q (scale q/2)."""
-        return np.where(x, *self._levels)
-
-    def _sweep_orders(self) -> np.ndarray | None:
-        return self._orders.get() if self.params.update == "async" else None
-
-    def _close(self) -> None:
-        self._arrays = None  # frees the engine's arrays (device memory on CUDA)
-
-
-# ---------------------------------------------------------------------------------------------
-# the classical network
 
 
 @dataclass(frozen=True)
@@ -304,7 +208,8 @@ class Hopfield(_Network):
                                      learning=learning, bound=bound, epsilon=epsilon, q=q)
         if learning != "hebbian":  # clipping, decay and transitions are not invertible: no exact removal
             self.forget_methods = ("unlearning",)
-        self._init_network(n_units, activity, max_sweeps, seed, backend, device, dtype)
+        self._init_network(n_units, activity, max_sweeps, seed, backend, device, dtype,
+                           n_bytes=lambda n: 8.0 * n * n)  # the weights J (N, N) float64
         self._reset()
 
     def _store(self, items: np.ndarray, keys: None) -> None:
