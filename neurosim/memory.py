@@ -48,6 +48,7 @@ Models are built by name through :func:`neurosim.models.create`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -78,9 +79,17 @@ class RecognitionMemory(ABC):
     _closed: bool = False
 
     def _setup(self, n_units: int, *, seed: object, backend: object, device: object, dtype: object,
-               minimum_units: int = 1, n_keys: int = 0) -> None:
-        """Check and set what every memory has: its size, key policy, seed and engine."""
+               minimum_units: int = 1, n_keys: int = 0, n_bytes: Callable[[int], float] | None = None,
+               keyword: str = "n_units") -> None:
+        """Check and set what every memory has: its size, key policy, seed and engine. ``n_bytes(n_units)``: what
+        the model's arrays for ``n_units`` units need (at construction, or to store one item), refused before
+        numpy allocates where it exceeds this machine's memory; the error names n_units (and the constructor's
+        ``keyword`` for it where that differs), so that :func:`neurosim.models.create` and the constructor both
+        name what the caller gave."""
         self.n_units = ck.count("n_units", n_units, minimum=minimum_units)
+        if n_bytes is not None:
+            ck.allocatable("n_units" if keyword == "n_units" else f"n_units ({keyword})", n_units,
+                           n_bytes(self.n_units))
         self.n_keys = ck.count("n_keys", n_keys, minimum=0)
         self.seed = ck.count("seed", seed, minimum=0)
         self.backend, self.device, self.dtype = choose_engine(type(self).__name__, self.engines, backend, device,

@@ -113,17 +113,20 @@ class SpinnakerEngine(Engine):
         n, h = net.n_neurons, net.history
         per = {nm: np.concatenate([np.zeros(0)] + [p.params.per_neuron(nm, p.size) for p in network.populations])
                for nm in ("tau_m_ms", "cm_nF", "tau_refrac_ms", "tau_syn_e_ms", "tau_syn_i_ms")}
-        dt = fp.s1615(net.dt_ms)
-        lif = [fp.lif_constants(fp.s1615(a), fp.s1615(b), fp.s1615(c), dt)
+        dt = fp.s1615(net.dt_ms, "Network.dt_ms")
+        lif = [fp.lif_constants(fp.s1615(a, "LIFParams.tau_m_ms"), fp.s1615(b, "LIFParams.cm_nF"),
+                                fp.s1615(c, "LIFParams.tau_refrac_ms"), dt)
                for a, b, c in zip(per["tau_m_ms"], per["cm_nF"], per["tau_refrac_ms"], strict=True)]
         self.r, self.exp_tc, self.t_refrac = (np.array(col, np.int64).reshape(n) for col in zip(*lif, strict=True)) \
             if n else (np.zeros(0, np.int64),) * 3
-        syn = [[fp.synapse_constants(fp.s1615(t), dt) for t in per[k]] for k in ("tau_syn_e_ms", "tau_syn_i_ms")]
+        syn = [[fp.synapse_constants(fp.s1615(t, f"LIFParams.{k}"), dt) for t in per[k]]
+               for k in ("tau_syn_e_ms", "tau_syn_i_ms")]
         self.decay = np.array([[d for d, _ in s] for s in syn], np.int64).reshape(2, n)
         self.init = np.array([[i for _, i in s] for s in syn], np.int64).reshape(2, n)
-        self.v_rest, self.v_reset, self.v_thresh = (fp.s1615_array(a) for a in (net.v_rest, net.v_reset, net.v_thresh))
-        self.i_offset = fp.s1615_array(net.i_offset)
-        self.v = fp.s1615_array(net.v_init)
+        self.v_rest, self.v_reset, self.v_thresh = (fp.s1615_array(a, f"LIFParams.{k}") for a, k in (
+            (net.v_rest, "v_rest_mV"), (net.v_reset, "v_reset_mV"), (net.v_thresh, "v_thresh_mV")))
+        self.i_offset = fp.s1615_array(net.i_offset, "LIFParams.i_offset_nA")
+        self.v = fp.s1615_array(net.v_init, "LIFParams.v_init_mV")
         self.isyn = np.zeros((2, n), np.int64)
         self.refrac = np.zeros(n, np.int64)
         self.buf = np.zeros((2, h, n), np.int64)  # 16-bit ring buffers, saturating at 0xFFFF
@@ -284,7 +287,7 @@ class SpinnakerEngine(Engine):
         self.w16[syn] = self._quantize(np.asarray(values, float), self.syn_shift[syn])
 
     def set_offset(self, neurons: np.ndarray, values: np.ndarray) -> None:
-        self.i_offset[neurons] = fp.s1615_array(values)
+        self.i_offset[neurons] = fp.s1615_array(values, "i_offset_nA")
 
     def events_delivered(self) -> int:
         return self.n_events
