@@ -60,3 +60,18 @@ def test_cases_are_classified_by_the_message(tools) -> None:
     result = tally.tally(specs)
     assert result["totals"] == {"cases": 6, "clear": 2, "unclear": 2, "silent": 1, "crash": 1}
     assert "t: accepts: x = 1\n      -> no exception" in tally.report(result)
+
+
+def test_every_bad_input_of_the_tally_gets_the_projects_error(tmp_path) -> None:
+    """The whole tally (3245 cases, a few seconds), run as a user runs it: every case a clear error, none unclear,
+    silently accepted or crashing. A new public parameter without its check shows up here."""
+    import json
+    import subprocess
+
+    out = tmp_path / "tally.json"
+    run = subprocess.run([sys.executable, str(TOOLS / "bad_input_tally.py"), "--json", str(out)], capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    totals = json.loads(out.read_text())["totals"]
+    assert totals["cases"] >= 3000
+    assert totals["clear"] == totals["cases"], run.stdout[-6000:]
