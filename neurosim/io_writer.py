@@ -259,8 +259,8 @@ def save_simulation(path: str | os.PathLike, sim: Simulator, *, config: Mapping[
 
     SpikeMonitor targets go to ``spikes``, StateMonitors to ``traces``, WeightMonitors to
     ``weights``. A batched simulator (``batch_size`` > 1) stores batch element ``b`` as
-    trial ``b`` and ``metrics`` at the top level. ``meta`` gets ``backend``, ``device``, ``dtype``, ``seed``,
-    ``batch_size``, ``dt_ms`` and ``simulated_ms`` from the simulator.
+    trial ``b`` and ``metrics`` at the top level. ``meta`` gets ``backend``, ``device``, ``dtype``,
+    ``arithmetic``, ``seed``, ``batch_size``, ``dt_ms`` and ``simulated_ms`` from the simulator.
     """
     from neurosim.network import Network, SpikeMonitor, StateMonitor, WeightMonitor
 
@@ -270,7 +270,8 @@ def save_simulation(path: str | os.PathLike, sim: Simulator, *, config: Mapping[
             callable(getattr(sim, m, None)) for m in ("spikes", "state", "weight_history")):
         ck.fail("sim", type(sim).__name__, "a neurosim.Simulator (save a Network with neurosim.serialize.save_network)")
     net = sim.network
-    from_sim = {"backend": sim.backend, "device": sim.device, "dtype": sim.dtype, "seed": int(sim.seed),
+    from_sim = {"backend": sim.backend, "device": sim.device, "dtype": sim.dtype,
+                "arithmetic": getattr(sim, "arithmetic", "float64"), "seed": int(sim.seed),
                 "batch_size": int(sim.batch_size), "dt_ms": float(net.dt_ms), "simulated_ms": float(sim.t_ms)}
     merged = _attrs("meta", meta)
     for k, v in from_sim.items():

@@ -101,6 +101,14 @@ def ring_buffer_shifts(network: Network, net: CompiledNetwork) -> np.ndarray:
     return shifts
 
 
+def _step(value: float, field: str) -> int:
+    """A time constant, capacitance or dt in s16.15 bits: at least one step (2^-15), as the board divides by it."""
+    bits = fp.s1615(value, field)
+    if bits < 1:
+        ck.fail(field, value, f">= {2.0 ** -15:g} (one s16.15 step) with arithmetic 'spinnaker'")
+    return bits
+
+
 class SpinnakerEngine(Engine):
     """The reference engine's tick in the board's integers (module docstring)."""
 
@@ -113,13 +121,13 @@ class SpinnakerEngine(Engine):
         n, h = net.n_neurons, net.history
         per = {nm: np.concatenate([np.zeros(0)] + [p.params.per_neuron(nm, p.size) for p in network.populations])
                for nm in ("tau_m_ms", "cm_nF", "tau_refrac_ms", "tau_syn_e_ms", "tau_syn_i_ms")}
-        dt = fp.s1615(net.dt_ms, "Network.dt_ms")
-        lif = [fp.lif_constants(fp.s1615(a, "LIFParams.tau_m_ms"), fp.s1615(b, "LIFParams.cm_nF"),
+        dt = _step(net.dt_ms, "Network.dt_ms")
+        lif = [fp.lif_constants(_step(a, "LIFParams.tau_m_ms"), _step(b, "LIFParams.cm_nF"),
                                 fp.s1615(c, "LIFParams.tau_refrac_ms"), dt)
                for a, b, c in zip(per["tau_m_ms"], per["cm_nF"], per["tau_refrac_ms"], strict=True)]
         self.r, self.exp_tc, self.t_refrac = (np.array(col, np.int64).reshape(n) for col in zip(*lif, strict=True)) \
             if n else (np.zeros(0, np.int64),) * 3
-        syn = [[fp.synapse_constants(fp.s1615(t, f"LIFParams.{k}"), dt) for t in per[k]]
+        syn = [[fp.synapse_constants(_step(t, f"LIFParams.{k}"), dt) for t in per[k]]
                for k in ("tau_syn_e_ms", "tau_syn_i_ms")]
         self.decay = np.array([[d for d, _ in s] for s in syn], np.int64).reshape(2, n)
         self.init = np.array([[i for _, i in s] for s in syn], np.int64).reshape(2, n)
@@ -132,14 +140,22 @@ class SpinnakerEngine(Engine):
         self.buf = np.zeros((2, h, n), np.int64)  # 16-bit ring buffers, saturating at 0xFFFF
         self.shift = ring_buffer_shifts(network, net)
         self.syn_shift = self.shift[net.syn_inh.astype(np.int64), net.syn_post]
-        self.w16 = self._quantize(net.syn_w0, self.syn_shift)
+        self.w16 = self._quantize(net.syn_w0, self.syn_shift, "Projection.weight_nA")
         self._stdp_setup(net)
         self.n_events = 0
 
     @staticmethod
-    def _quantize(w_nA: np.ndarray, shift: np.ndarray) -> np.ndarray:
-        """Weights (nA) as the host writes them into synaptic rows: rint(|w| 2^(15 - shift)), 16 bits."""
-        return np.rint(np.abs(w_nA) * np.exp2(15 - shift)).astype(np.int64) & 0xFFFF
+    def _quantize(w_nA: np.ndarray, shift: np.ndarray, field: str = "weights") -> np.ndarray:
+        """Weights (nA) as the host writes them into synaptic rows: rint(|w| 2^(15 - shift)), 16 bits. One that
+        does not fit is refused (kept, its high bits would be lost: 17 nA at shift 5 would read back 1 nA)."""
+        w16 = np.rint(np.abs(w_nA) * np.exp2(15 - shift)).astype(np.int64)
+        over = np.nonzero(w16 > 0xFFFF)[0]
+        if over.size:
+            k = over[0]
+            ck.fail(field, float(w_nA[k]), f"|w| <= {0xFFFF * 2.0 ** (int(shift[k]) - 15):g} nA with arithmetic "
+                    f"'spinnaker': 16 bits at the ring-buffer shift ({int(shift[k])}) chosen from the network's "
+                    "weights (raise a weight or w_max in the network to get a larger shift)")
+        return w16
 
     def _stdp_setup(self, net: CompiledNetwork) -> None:
         self.luts = [(fp.stdp_lut(r.tau_plus_ms, net.dt_ms), fp.stdp_lut(r.tau_minus_ms, net.dt_ms)) for r in net.rules]

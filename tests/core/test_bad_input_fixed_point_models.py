@@ -113,3 +113,31 @@ def test_the_spinnaker_engine_names_the_parameter_that_does_not_fit_s1615() -> N
     Simulator(net, "reference")  # float64 takes it
     with pytest.raises(ValueError, match=r"LIFParams.v_rest_mV = -70000.0 is not allowed: in \[-65536, "):
         Simulator(net, "reference", arithmetic="spinnaker")
+
+
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_a_weight_beyond_16_bits_at_its_shift_is_refused_not_wrapped(backend: str) -> None:
+    """17 nA at shift 3 would keep its low 16 bits and read back 1 nA; it is refused, and nothing is set."""
+    from neurosim.connectors import OneToOne
+    from neurosim.network import Network, Population, Projection, SpikeSourceArray
+    from neurosim.simulator import Simulator
+
+    net = Network(dt_ms=1.0, populations=(Population("p", 3),), sources=(SpikeSourceArray("s", ([1.0], [2.0], [3.0])),),
+                  projections=(Projection("drive", "s", "p", OneToOne(), weight_nA=5.0, delay_steps=1),))
+    sim = Simulator(net, backend, arithmetic="spinnaker")
+    with pytest.raises(ValueError, match=r"weights = 17.0 is not allowed: \|w\| <= 15.9998 nA with arithmetic"):
+        sim.set_weights("drive", np.array([15.9, 17.0, 1.0]))
+    np.testing.assert_array_equal(sim.weights("drive"), [5.0, 5.0, 5.0])
+    sim.set_weights("drive", np.array([15.9, 2.0, 1.0]))
+    np.testing.assert_allclose(sim.weights("drive"), [15.9, 2.0, 1.0], atol=2.0**-12)
+
+
+@pytest.mark.parametrize("field, params", [("LIFParams.cm_nF", {"cm_nF": 1e-6}),
+                                           ("LIFParams.tau_syn_e_ms", {"tau_syn_e_ms": 1e-6})])
+def test_a_constant_below_one_s1615_step_is_named(field: str, params: dict) -> None:
+    from neurosim.network import LIFParams, Network, Population
+    from neurosim.simulator import Simulator
+
+    net = Network(dt_ms=1.0, populations=(Population("p", 1, LIFParams(**params)),))
+    with pytest.raises(ValueError, match=rf"{field} = 1e-06 is not allowed: >= 3.05176e-05 \(one s16.15 step\)"):
+        Simulator(net, "reference", arithmetic="spinnaker")

@@ -475,6 +475,7 @@ def test_save_simulation_round_trip(tmp_path: Path) -> None:
     assert res.complete and res.trials == {}
     assert res.meta["backend"] == "reference" and res.meta["seed"] == 11 and res.meta["tag"] == "tiny"
     assert res.meta["dt_ms"] == 0.1 and res.meta["simulated_ms"] == pytest.approx(20.0)
+    assert res.meta["arithmetic"] == "float64"  # a board-integer run says so (arithmetic="spinnaker")
     assert res.config == {"duration_ms": 20.0}
     assert set(res.spikes) == {"a", "inp"}
     for name in ("a", "inp"):
